@@ -1,0 +1,85 @@
+# zmtrace: kernel side (bpf/*.bpf.c -> .bpf.o -> .skel.h), user side (user/*.c),
+# workload tools (tools/*.c) and tests. `make V=1` prints full commands.
+ARCH      ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+CC        ?= cc
+CLANG     ?= clang
+BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+OUT       := build
+VMLINUX   := vmlinux/$(ARCH)/vmlinux.h
+
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -I$(OUT) -Iuser
+LDLIBS    += -lbpf -lelf -lz -lm
+
+# The system include dirs clang would use for the host, for the BPF build.
+CLANG_SYS := $(shell $(CLANG) -v -E - </dev/null 2>&1 | \
+	sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+BPFCFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(ARCH) $(CLANG_SYS)
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRCS))
+TOOLS     := $(patsubst tools/%.c,tools/%,$(wildcard tools/*.c))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.PHONY: all run test unit install clean vmlinux
+.SECONDARY:
+all: zmtrace $(TOOLS)
+
+$(OUT):
+	$(Q)mkdir -p $(OUT) $(OUT)/tests
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c include/zmtrace.h $(wildcard bpf/*.h) $(VMLINUX) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPFCFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+$(OUT)/%.o: user/%.c $(wildcard user/*.h) include/zmtrace.h $(SKELS) | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+zmtrace: $(OUT)/main.o $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+tools/%: tools/%.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude $< -pthread -o $@
+
+$(OUT)/tests/%: tests/unit/%.c $(USER_OBJS) | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(USER_OBJS) $(LDLIBS) -lcmocka -o $@
+
+unit: $(UNIT_BINS)
+
+run: all
+	./zmtrace zombies
+
+test: all unit
+	@tests/run.sh
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
+
+install: zmtrace
+	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 zmtrace $(DESTDIR)$(PREFIX)/sbin/zmtrace
+
+clean:
+	rm -rf $(OUT) zmtrace $(TOOLS)

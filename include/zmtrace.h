@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * zmtrace event ABI: the one header shared by the BPF programs (bpf/) and the
+ * collector (user/). Every record that crosses the ring buffer is a
+ * struct zm_event; fields are fixed-size and naturally aligned so that both
+ * compilers lay it out the same way. Bump ZM_ABI_VERSION on any change.
+ */
+#ifndef ZMTRACE_H
+#define ZMTRACE_H
+
+#define ZM_ABI_VERSION 1
+#define ZM_COMM_LEN 16
+
+/* What happened. Values are part of the ABI (captures store them). */
+enum zm_event_type {
+	ZM_EV_FORK = 1, /* a new process (not a thread): pid, ppid, comm */
+	ZM_EV_EXEC = 2, /* pid ran exec; comm is the new command name */
+	ZM_EV_EXIT = 3, /* the last thread of pid died: it is a zombie now,
+			   or (ZM_F_AUTOREAP) it is released at once */
+	ZM_EV_REAP = 4, /* a zombie was reaped (see zm_reap_via) */
+	ZM_EV_TYPES
+};
+
+/* ZM_EV_REAP: how the reap was seen. */
+enum zm_reap_via {
+	ZM_VIA_WAIT4 = 1,  /* wait4() returned its pid: exact time */
+	ZM_VIA_WAITID = 2, /* waitid() filled its pid in: exact time */
+	ZM_VIA_FREE = 3,   /* sched_process_free, no wait syscall saw it
+			      (io_uring waitid, kernel autoreap after
+			      reparenting, a lost event): an upper bound */
+};
+
+/* zm_event.flags */
+#define ZM_F_AUTOREAP (1u << 0)	   /* EXIT: parent ignores SIGCHLD or has
+				      SA_NOCLDWAIT: never a zombie */
+#define ZM_F_CORE (1u << 1)	   /* EXIT: core dumped */
+#define ZM_F_PREEXISTING (1u << 2) /* REAP: zombie was there before tracing */
+#define ZM_F_THREAD_LAST (1u << 3) /* EXIT: the group leader died first, a
+				      later thread ended the group */
+
+/* Lost-event counters: index into the per-CPU "drops" array. */
+enum zm_drop_kind {
+	ZM_DROP_RINGBUF = 0, /* ring buffer full: an event was not sent */
+	ZM_DROP_TRACKED = 1, /* watched/followed map full: a process untracked */
+	ZM_DROP_KINDS
+};
+
+/*
+ * One event. pid is always a thread-group id (a "process"), as user space
+ * sees it. ts_ns is CLOCK_BOOTTIME. start_ns is the subject process's
+ * start_boottime: (pid, start_ns) names a process uniquely even when the pid
+ * is reused.
+ *
+ *            pid        ppid                  other_pid     comm / pcomm
+ *  FORK      child      parent                -             child / parent
+ *  EXEC      process    parent                old tid       new comm / parent
+ *  EXIT      process    parent at exit        exiting tid   process / parent
+ *  REAP      zombie     parent at exit        reaper tgid   zombie / reaper
+ *
+ * EXIT.code is the wait status (as waitpid() would return it);
+ * REAP.code is a zm_reap_via.
+ */
+struct zm_event {
+	unsigned long long ts_ns;
+	unsigned long long start_ns;
+	unsigned long long aux_ns; /* FORK/EXEC/EXIT: the parent's start_ns;
+				      REAP: when the zombie exited (0 unknown) */
+	unsigned int type;
+	unsigned int pid;
+	unsigned int ppid;
+	unsigned int other_pid;
+	unsigned int code;
+	unsigned int flags;
+	char comm[ZM_COMM_LEN];
+	char pcomm[ZM_COMM_LEN];
+};
+
+/* Value of the BPF "watched" map, key = zombie pid: a zombie whose reap is
+ * awaited. User space seeds it with zombies found in /proc at start. */
+struct zm_zombie {
+	unsigned long long start_ns; /* ZM_F_PREEXISTING: only to 1/USER_HZ */
+	unsigned long long exit_ns;  /* 0 when unknown (pre-existing) */
+	unsigned int ppid;
+	unsigned int flags;
+	char comm[ZM_COMM_LEN];
+};
+
+/* Filter modes (rodata filter_mode). */
+enum zm_filter {
+	ZM_FILTER_NONE = 0,
+	ZM_FILTER_FOLLOW = 1, /* processes in the "followed" map and their
+				 descendants, added as they fork */
+	ZM_FILTER_COMM = 2,   /* a process named filter_comm, or whose parent
+				 is */
+};
+
+#endif /* ZMTRACE_H */

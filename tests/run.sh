@@ -1,0 +1,43 @@
+#!/bin/sh
+# Runs every test and ends with one line: "N passed, N failed, N skipped".
+#  - unit tests (cmocka, build/tests/*): the collector fed synthetic events;
+#  - integration tests (tests/integration/t*.sh): the real BPF programs on
+#    real workloads from tools/. They need root; without it they are skipped.
+cd "$(dirname "$0")/.." || exit 1
+pass=0 fail=0 skip=0
+
+for t in build/tests/*; do
+	[ -x "$t" ] || continue
+	out=$(CMOCKA_MESSAGE_OUTPUT=TAP "$t" 2>&1)
+	p=$(printf '%s\n' "$out" | grep -c '^ok ')
+	f=$(printf '%s\n' "$out" | grep -c '^not ok ')
+	s=$(printf '%s\n' "$out" | grep -c '^ok .*# SKIP')
+	printf '%s\n' "$out" | grep '^not ok ' | sed "s|^|$(basename "$t"): |"
+	echo "unit $(basename "$t"): $((p - s)) passed, $f failed"
+	pass=$((pass + p - s)) fail=$((fail + f)) skip=$((skip + s))
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		echo "unit $(basename "$t"): ran no test (crashed?)"
+		printf '%s\n' "$out" | tail -5
+		fail=$((fail + 1))
+	fi
+done
+
+if [ "$(id -u)" != 0 ]; then
+	n=$(ls tests/integration/t*.sh 2>/dev/null | wc -l)
+	echo "integration: skipped (needs root: the tests load BPF programs)"
+	skip=$((skip + n))
+else
+	line=$(tests/run-integration.sh | tee /dev/stderr | tail -n 1)
+	p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+	f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+	s=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
+	if [ -z "$p" ] || [ -z "$f" ]; then
+		echo "integration: no result line"
+		fail=$((fail + 1))
+	else
+		pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + ${s:-0}))
+	fi
+fi
+
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

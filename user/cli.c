@@ -1,0 +1,81 @@
+/* Command-line parsing shared by the subcommands that trace. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+int parse_trace_args(int argc, char **argv, const char *usage, struct trace_args *a)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },   { "duration", required_argument, NULL, 'd' },
+		{ "pid", required_argument, NULL, 'p' }, { "comm", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+jd:p:c:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			a->json = true;
+			break;
+		case 'd':
+			if (parse_seconds(optarg, &a->s.duration)) {
+				fprintf(stderr, "zmtrace: --duration wants seconds > 0, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'p':
+			if (parse_pid(optarg, &a->s.pid)) {
+				fprintf(stderr, "zmtrace: -p wants a pid, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'c':
+			if (!optarg[0] || strlen(optarg) > ZM_COMM_LEN - 1) {
+				fprintf(stderr,
+					"zmtrace: -c wants a command name of 1 to 15 characters (the "
+					"kernel's comm), not '%s'\n",
+					optarg);
+				return 2;
+			}
+			a->s.comm = optarg;
+			break;
+		case 'v':
+			a->s.verbose = true;
+			break;
+		case 'h':
+			printf("usage: %s\n", usage);
+			return 1;
+		default:
+			if (optopt)
+				fprintf(stderr, "zmtrace: unknown option or missing value: -%c (usage: %s)\n",
+					optopt, usage);
+			else
+				fprintf(stderr, "zmtrace: unknown option %s (usage: %s)\n",
+					argv[optind - 1], usage);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--")) {
+			fprintf(stderr, "zmtrace: unexpected argument '%s' (a command to run goes "
+				"after --)\n", argv[optind]);
+			return 2;
+		}
+		a->s.command = argv + optind;
+	}
+	int modes = !!a->s.pid + !!a->s.comm + !!a->s.command;
+
+	if (modes > 1) {
+		fprintf(stderr, "zmtrace: -p, -c and -- COMMAND exclude each other\n");
+		return 2;
+	}
+	return 0;
+}

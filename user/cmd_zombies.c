@@ -1,0 +1,173 @@
+/* zmtrace zombies: every zombie, who leaked it, how long it stayed, and who
+ * reaped it; at the end, the parents ranked. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "output.h"
+#include "procscan.h"
+#include "util.h"
+#include "zstate.h"
+
+struct zombies {
+	struct out out;
+	struct zstate *zs;
+	struct session *session;
+	int err;
+};
+
+static void sink_zombie(void *ctx, const struct zs_zombie *z)
+{
+	out_zombie(&((struct zombies *)ctx)->out, z);
+}
+
+static void sink_reap(void *ctx, const struct zs_reap *r)
+{
+	out_reap(&((struct zombies *)ctx)->out, r);
+}
+
+static int on_event(void *ctx, const struct zm_event *e)
+{
+	struct zombies *z = ctx;
+
+	if (zs_event(z->zs, e))
+		z->err = -ENOMEM;
+	return 0;
+}
+
+/* A zombie found in /proc: watched by the kernel side from now on. */
+static int seed_zombie(void *ctx, const struct ps_proc *p)
+{
+	struct zombies *z = ctx;
+	struct ps_proc parent = { .comm = "?" };
+
+	if (p->state != 'Z')
+		return 0;
+	if (ps_read(p->ppid, &parent))
+		parent.start_ns = 0;
+	if (!session_selects(z->session, p->pid, p->comm, parent.comm))
+		return 0;
+	struct zm_zombie w = {
+		.start_ns = p->start_ns,
+		.ppid = p->ppid,
+		.flags = ZM_F_PREEXISTING,
+	};
+	copy_comm(w.comm, p->comm);
+	int err = tracer_watch(session_tracer(z->session), p->pid, &w);
+
+	if (err) {
+		fprintf(stderr, "zmtrace: cannot watch zombie %u: %s\n", p->pid, strerror(-err));
+		return err;
+	}
+	return zs_preexisting(z->zs, p->pid, p->start_ns, p->ppid, parent.start_ns, p->comm,
+			      parent.comm, now_boot_ns());
+}
+
+static int on_ready(void *ctx, struct session *s)
+{
+	struct zombies *z = ctx;
+
+	z->session = s;
+	int err = ps_scan(seed_zombie, z);
+
+	if (err) {
+		fprintf(stderr, "zmtrace: reading /proc: %s\n", strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+struct pids {
+	uint32_t *v;
+	size_t n, cap;
+	bool nomem;
+};
+
+static void collect_zombie(void *ctx, const struct zs_zombie *z)
+{
+	struct pids *p = ctx;
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 64;
+		uint32_t *v = realloc(p->v, cap * sizeof(*v));
+
+		if (!v) {
+			p->nomem = true;
+			return;
+		}
+		p->v = v;
+		p->cap = cap;
+	}
+	p->v[p->n++] = z->pid;
+}
+
+/* An unreaped zombie that is no longer a zombie in /proc was reaped without
+ * our seeing it (its events were lost): it must not count as unreaped. */
+static int reconcile(struct zombies *z)
+{
+	struct pids p = { 0 };
+
+	zs_each_zombie(z->zs, collect_zombie, &p);
+	for (size_t i = 0; i < p.n; i++) {
+		const struct zs_zombie *zz = zs_zombie(z->zs, p.v[i]);
+		struct ps_proc now;
+
+		if (zz && (ps_read(p.v[i], &now) || now.state != 'Z' ||
+			   now.start_ns / USER_HZ_NS != zz->start_ns / USER_HZ_NS))
+			zs_forget(z->zs, p.v[i]);
+	}
+	free(p.v);
+	return p.nomem ? -ENOMEM : 0;
+}
+
+static int on_end(void *ctx, struct session *s)
+{
+	struct zombies *z = ctx;
+	struct tracer *t = session_tracer(s);
+	struct out_totals tot = {
+		.lost_ringbuf = tracer_drops(t, ZM_DROP_RINGBUF),
+		.untracked = tracer_drops(t, ZM_DROP_TRACKED),
+		.exact_reaps = tracer_exact_reaps(t),
+	};
+
+	if (reconcile(z) || z->err || out_summary(&z->out, z->zs, &tot)) {
+		fprintf(stderr, "zmtrace: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_zombies(int argc, char **argv)
+{
+	static const char usage[] =
+		"zmtrace zombies [--json] [--duration SEC] [-p PID] [-c COMM] [-v] "
+		"[-- COMMAND [ARG...]]";
+	struct trace_args a = { .s = { .what = "zombies" } };
+	int ret = parse_trace_args(argc, argv, usage, &a);
+
+	if (ret)
+		return ret == 1 ? 0 : 2;
+	struct zombies z = { .out = { .f = stdout, .json = a.json } };
+	struct zs_sink sink = { .ctx = &z, .zombie = sink_zombie, .reap = sink_reap };
+
+	z.zs = zs_new(&sink, 0);
+	if (!z.zs) {
+		fprintf(stderr, "zmtrace: out of memory\n");
+		return 1;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	a.s.ctx = &z;
+	a.s.on_event = on_event;
+	a.s.on_ready = on_ready;
+	a.s.on_end = on_end;
+	ret = session_run(&a.s);
+	zs_free(z.zs);
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "zmtrace: writing output: %s\n", strerror(errno));
+		return ret ? ret : 1;
+	}
+	return ret;
+}

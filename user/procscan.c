@@ -1,0 +1,99 @@
+/* Reading processes from /proc. */
+#include "procscan.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int ps_parse_stat(const char *text, struct ps_proc *out)
+{
+	/* "pid (comm) state ppid ...": comm may hold spaces and ')'; it ends
+	 * at the last ')'. starttime is field 22. */
+	const char *open = strchr(text, '('), *close = strrchr(text, ')');
+
+	if (!open || !close || close < open)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	char *end;
+	unsigned long pid = strtoul(text, &end, 10);
+
+	if (end == text || pid == 0 || pid > UINT32_MAX)
+		return -EINVAL;
+	out->pid = (uint32_t)pid;
+	size_t n = (size_t)(close - open - 1);
+
+	if (n > ZM_COMM_LEN - 1)
+		n = ZM_COMM_LEN - 1;
+	memcpy(out->comm, open + 1, n);
+
+	const char *p = close + 1;
+	unsigned long long start = 0;
+	int ppid = 0;
+	char state = 0;
+
+	if (sscanf(p, " %c %d", &state, &ppid) != 2 || ppid < 0)
+		return -EINVAL;
+	/* Skip to field 22: we are at field 3 (state). */
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p + 1, ' ');
+		if (!p)
+			return -EINVAL;
+	}
+	if (sscanf(p, " %llu", &start) != 1)
+		return -EINVAL;
+	out->state = state;
+	out->ppid = (uint32_t)ppid;
+	long tck = sysconf(_SC_CLK_TCK);
+
+	out->start_ns = start * (NSEC_PER_SEC / (uint64_t)(tck > 0 ? tck : 100));
+	return 0;
+}
+
+int ps_read(uint32_t pid, struct ps_proc *out)
+{
+	char path[64], buf[1024];
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	int err = errno;
+
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -err : -ENOENT;
+	buf[n] = 0;
+	return ps_parse_stat(buf, out);
+}
+
+int ps_scan(int (*fn)(void *ctx, const struct ps_proc *p), void *ctx)
+{
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return -errno;
+	struct dirent *de;
+	int ret = 0;
+
+	while (!ret && (de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		uint32_t pid;
+		struct ps_proc p;
+
+		if (parse_pid(de->d_name, &pid) || ps_read(pid, &p))
+			continue; /* gone meanwhile */
+		ret = fn(ctx, &p);
+	}
+	closedir(d);
+	return ret;
+}

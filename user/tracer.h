@@ -1,0 +1,52 @@
+/*
+ * The kernel side's lifecycle, written once: check privileges and BTF, open
+ * the skeleton, set the filter, pick the programs this kernel supports, load,
+ * attach (mounting tracefs for the syscall tracepoints when needed), and
+ * deliver ring-buffer events to a callback.
+ */
+#ifndef ZM_TRACER_H
+#define ZM_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zmtrace.h"
+
+struct tracer_opts {
+	enum zm_filter filter;
+	char comm[ZM_COMM_LEN]; /* ZM_FILTER_COMM */
+	bool lifecycle;		/* also send FORK, EXEC and autoreaped EXIT */
+	size_t ringbuf_bytes;	/* 0: 4 MiB */
+	bool verbose;		/* libbpf's messages on stderr */
+	/* Called for every event; return non-zero to stop the current poll. */
+	int (*on_event)(void *ctx, const struct zm_event *e);
+	void *ctx;
+};
+
+struct tracer;
+
+/* 0, or -errno with a one-line reason in err (no "zmtrace:" prefix). */
+int tracer_open(struct tracer **out, const struct tracer_opts *o, char *err, size_t errlen);
+void tracer_close(struct tracer *t);
+
+/* Why a part of the tracing is degraded, or NULL: one line to print. */
+const char *tracer_warning(const struct tracer *t);
+/* Were the wait4/waitid tracepoints attached (exact reap times)? */
+bool tracer_exact_reaps(const struct tracer *t);
+
+/* ZM_FILTER_FOLLOW: follow pid (start_ns 0: whatever process has it now). */
+int tracer_follow(struct tracer *t, uint32_t pid, uint64_t start_ns);
+/* Await the reap of a zombie found in /proc; does not replace a zombie the
+ * kernel side already watches. */
+int tracer_watch(struct tracer *t, uint32_t pid, const struct zm_zombie *z);
+
+/* An fd that polls readable when events wait; then call tracer_consume(). */
+int tracer_fd(const struct tracer *t);
+/* Deliver waiting events; returns how many, or -errno. */
+int tracer_consume(struct tracer *t);
+/* Events the kernel side could not send (ring buffer full) and processes it
+ * could not track (map full), summed over CPUs. */
+uint64_t tracer_drops(const struct tracer *t, enum zm_drop_kind kind);
+
+#endif
