@@ -58,6 +58,10 @@ zmtrace: $(OUT)/main.o $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+tools/bench_empty: tools/bench_empty.c $(OUT)/empty.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+
 tools/%: tools/%.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude $< -pthread -o $@

@@ -12,6 +12,12 @@
  *    no wait syscall performed (io_uring waitid, autoreap on reparenting);
  *  - the pid / command-name filter, following descendants as they fork.
  * Everything else (durations, parents, rankings) is user space's job.
+ *
+ * Cost: tp_btf arguments and bpf_get_current_task_btf() are typed pointers,
+ * so fields are read with direct loads (no helper calls); CO-RE relocates
+ * the offsets. Events are submitted without a wake-up (a self-IPI costs
+ * microseconds in a VM); user space polls on a short timer and is woken only
+ * when the ring buffer is filling up.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -92,6 +98,24 @@ static __always_inline struct zm_event *reserve(void)
 	return e;
 }
 
+/* Wake the consumer only when this much is waiting (it polls anyway). */
+#define WAKEUP_BYTES (256 * 1024)
+
+static __always_inline void submit(struct zm_event *e)
+{
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ?
+			      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+
+	bpf_ringbuf_submit(e, flags);
+}
+
+/* A comm is 16 bytes, NUL-padded by the kernel: two loads. */
+static __always_inline void read_comm(char *dst, struct task_struct *t)
+{
+	((__u64 *)dst)[0] = *(__u64 *)&t->comm[0];
+	((__u64 *)dst)[1] = *(__u64 *)&t->comm[8];
+}
+
 static __always_inline bool comm_is_filter(const char *comm)
 {
 	for (int i = 0; i < ZM_COMM_LEN; i++) {
@@ -115,31 +139,30 @@ static __always_inline bool selected(struct task_struct *leader,
 	if (filter_mode == ZM_FILTER_NONE)
 		return true;
 	if (filter_mode == ZM_FILTER_FOLLOW)
-		return is_followed(BPF_CORE_READ(leader, tgid));
+		return is_followed(leader->tgid);
 	char comm[ZM_COMM_LEN];
 
-	BPF_CORE_READ_STR_INTO(&comm, leader, comm);
+	read_comm(comm, leader);
 	if (comm_is_filter(comm))
 		return true;
-	BPF_CORE_READ_STR_INTO(&comm, parent, comm);
+	read_comm(comm, parent);
 	return comm_is_filter(comm);
 }
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(zm_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 pid = BPF_CORE_READ(child, tgid);
+	__u32 pid = child->tgid;
 
-	if (BPF_CORE_READ(child, pid) != pid)
+	if (child->pid != pid)
 		return 0; /* a new thread, not a process */
-	struct task_struct *real_parent = BPF_CORE_READ(child, real_parent);
-	__u64 start = BPF_CORE_READ(child, start_boottime);
+	struct task_struct *real_parent = child->real_parent;
+	__u64 start = child->start_boottime;
 
 	if (filter_mode == ZM_FILTER_FOLLOW) {
 		/* Started by a followed process (CLONE_PARENT makes it a
 		 * sibling, but it is still the followed program's). */
-		if (!is_followed(BPF_CORE_READ(parent, tgid)) &&
-		    !is_followed(BPF_CORE_READ(real_parent, tgid)))
+		if (!is_followed(parent->tgid) && !is_followed(real_parent->tgid))
 			return 0;
 		if (bpf_map_update_elem(&followed, &pid, &start, BPF_ANY))
 			count_drop(ZM_DROP_TRACKED);
@@ -155,15 +178,15 @@ int BPF_PROG(zm_fork, struct task_struct *parent, struct task_struct *child)
 	e->type = ZM_EV_FORK;
 	e->ts_ns = bpf_ktime_get_boot_ns();
 	e->start_ns = start;
-	e->aux_ns = BPF_CORE_READ(real_parent, start_boottime);
+	e->aux_ns = real_parent->start_boottime;
 	e->pid = pid;
-	e->ppid = BPF_CORE_READ(real_parent, tgid);
-	e->other_pid = BPF_CORE_READ(parent, pid);
+	e->ppid = real_parent->tgid;
+	e->other_pid = parent->pid;
 	e->code = 0;
 	e->flags = 0;
-	BPF_CORE_READ_STR_INTO(&e->comm, child, comm);
-	BPF_CORE_READ_STR_INTO(&e->pcomm, real_parent, comm);
-	bpf_ringbuf_submit(e, 0);
+	read_comm(e->comm, child);
+	read_comm(e->pcomm, real_parent);
+	submit(e);
 	return 0;
 }
 
@@ -173,7 +196,7 @@ int BPF_PROG(zm_exec, struct task_struct *p, pid_t old_pid,
 {
 	if (!emit_lifecycle)
 		return 0;
-	struct task_struct *parent = BPF_CORE_READ(p, real_parent);
+	struct task_struct *parent = p->real_parent;
 
 	if (!selected(p, parent))
 		return 0;
@@ -183,16 +206,16 @@ int BPF_PROG(zm_exec, struct task_struct *p, pid_t old_pid,
 		return 0;
 	e->type = ZM_EV_EXEC;
 	e->ts_ns = bpf_ktime_get_boot_ns();
-	e->start_ns = BPF_CORE_READ(p, start_boottime);
-	e->aux_ns = BPF_CORE_READ(parent, start_boottime);
-	e->pid = BPF_CORE_READ(p, tgid);
-	e->ppid = BPF_CORE_READ(parent, tgid);
+	e->start_ns = p->start_boottime;
+	e->aux_ns = parent->start_boottime;
+	e->pid = p->tgid;
+	e->ppid = parent->tgid;
 	e->other_pid = old_pid;
 	e->code = 0;
 	e->flags = 0;
-	BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
-	BPF_CORE_READ_STR_INTO(&e->pcomm, parent, comm);
-	bpf_ringbuf_submit(e, 0);
+	read_comm(e->comm, p);
+	read_comm(e->pcomm, parent);
+	submit(e);
 	return 0;
 }
 
@@ -204,77 +227,75 @@ int BPF_PROG(zm_exec, struct task_struct *p, pid_t old_pid,
 static __always_inline bool parent_autoreaps(struct task_struct *leader,
 					     struct task_struct *parent)
 {
-	if (BPF_CORE_READ(leader, ptrace))
+	if (leader->ptrace || leader->exit_signal != SIGCHLD_NR)
 		return false;
-	if (BPF_CORE_READ(leader, exit_signal) != SIGCHLD_NR)
-		return false;
-	struct sighand_struct *sh = BPF_CORE_READ(parent, sighand);
-	struct k_sigaction act;
+	struct sighand_struct *sh = parent->sighand;
 
-	if (!sh || bpf_core_read(&act, sizeof(act),
-				 &sh->action[SIGCHLD_NR - 1]))
+	if (!sh)
 		return false;
-	return (unsigned long)act.sa.sa_handler == SIG_IGN_HANDLER ||
-	       (act.sa.sa_flags & SA_NOCLDWAIT_FLAG);
+	struct sigaction *sa = &sh->action[SIGCHLD_NR - 1].sa;
+
+	return (unsigned long)sa->sa_handler == SIG_IGN_HANDLER ||
+	       (sa->sa_flags & SA_NOCLDWAIT_FLAG);
 }
 
 /* The status wait() will return: the group exit code when the group was
  * killed or called exit_group(), else the leader's own exit code. */
 static __always_inline __u32 wait_status(struct task_struct *leader)
 {
-	struct signal_struct *sig = BPF_CORE_READ(leader, signal);
+	struct signal_struct *sig = leader->signal;
 
-	if (BPF_CORE_READ(sig, flags) & SIGNAL_GROUP_EXIT_FLAG)
-		return BPF_CORE_READ(sig, group_exit_code);
-	return BPF_CORE_READ(leader, exit_code);
+	if (sig->flags & SIGNAL_GROUP_EXIT_FLAG)
+		return sig->group_exit_code;
+	return leader->exit_code;
 }
 
 static __always_inline int on_group_exit(struct task_struct *task)
 {
-	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
-	struct task_struct *parent = BPF_CORE_READ(leader, real_parent);
-	__u32 pid = BPF_CORE_READ(task, tgid);
+	struct task_struct *leader = task->group_leader;
+	struct task_struct *parent = leader->real_parent;
+	__u32 pid = task->tgid;
 
 	if (!selected(leader, parent))
 		return 0;
-	__u64 now = bpf_ktime_get_boot_ns();
 	bool autoreap = parent_autoreaps(leader, parent);
-	__u32 status = wait_status(leader);
-	__u32 flags = autoreap ? ZM_F_AUTOREAP : 0;
 
-	if (status & 0x80)
-		flags |= ZM_F_CORE;
-	if (BPF_CORE_READ(task, pid) != pid)
-		flags |= ZM_F_THREAD_LAST;
-
-	struct zm_zombie z = {
-		.start_ns = BPF_CORE_READ(leader, start_boottime),
-		.exit_ns = now,
-		.ppid = BPF_CORE_READ(parent, tgid),
-		.flags = 0,
-	};
-	BPF_CORE_READ_STR_INTO(&z.comm, leader, comm);
-	if (!autoreap && bpf_map_update_elem(&watched, &pid, &z, BPF_ANY))
-		count_drop(ZM_DROP_TRACKED);
 	if (autoreap && !emit_lifecycle)
 		return 0;
+	__u64 now = bpf_ktime_get_boot_ns();
+	struct zm_zombie z = {
+		.start_ns = leader->start_boottime,
+		.exit_ns = now,
+		.ppid = parent->tgid,
+		.flags = 0,
+	};
+	read_comm(z.comm, leader);
+	if (!autoreap && bpf_map_update_elem(&watched, &pid, &z, BPF_ANY))
+		count_drop(ZM_DROP_TRACKED);
 
 	struct zm_event *e = reserve();
 
 	if (!e)
 		return 0;
+	__u32 status = wait_status(leader);
+	__u32 flags = autoreap ? ZM_F_AUTOREAP : 0;
+
+	if (status & 0x80)
+		flags |= ZM_F_CORE;
+	if (task->pid != pid)
+		flags |= ZM_F_THREAD_LAST;
 	e->type = ZM_EV_EXIT;
 	e->ts_ns = now;
 	e->start_ns = z.start_ns;
-	e->aux_ns = BPF_CORE_READ(parent, start_boottime);
+	e->aux_ns = parent->start_boottime;
 	e->pid = pid;
 	e->ppid = z.ppid;
-	e->other_pid = BPF_CORE_READ(task, pid);
+	e->other_pid = task->pid;
 	e->code = status;
 	e->flags = flags;
 	__builtin_memcpy(e->comm, z.comm, sizeof(e->comm));
-	BPF_CORE_READ_STR_INTO(&e->pcomm, parent, comm);
-	bpf_ringbuf_submit(e, 0);
+	read_comm(e->pcomm, parent);
+	submit(e);
 	return 0;
 }
 
@@ -291,7 +312,7 @@ int BPF_PROG(zm_exit, struct task_struct *p, bool group_dead)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(zm_exit_legacy, struct task_struct *p)
 {
-	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+	if (p->signal->live.counter != 0)
 		return 0;
 	return on_group_exit(p);
 }
@@ -302,7 +323,7 @@ int BPF_PROG(zm_exit_legacy, struct task_struct *p)
  * syscall and the free catch-all race.
  */
 static __always_inline void reap(__u32 pid, __u64 start_ns, __u32 via,
-				 __u32 reaper, struct task_struct *reaper_task)
+				 struct task_struct *reaper)
 {
 	struct zm_zombie *found = bpf_map_lookup_elem(&watched, &pid);
 
@@ -332,22 +353,22 @@ static __always_inline void reap(__u32 pid, __u64 start_ns, __u32 via,
 	e->aux_ns = z.exit_ns;
 	e->pid = pid;
 	e->ppid = z.ppid;
-	e->other_pid = reaper;
+	e->other_pid = reaper->tgid;
 	e->code = via;
 	e->flags = z.flags & ZM_F_PREEXISTING;
 	__builtin_memcpy(e->comm, z.comm, sizeof(e->comm));
-	BPF_CORE_READ_STR_INTO(&e->pcomm, reaper_task, group_leader, comm);
-	bpf_ringbuf_submit(e, 0);
+	read_comm(e->pcomm, reaper->group_leader);
+	submit(e);
 }
 
 SEC("tp_btf/sched_process_free")
 int BPF_PROG(zm_free, struct task_struct *p)
 {
-	__u32 pid = BPF_CORE_READ(p, tgid);
+	__u32 pid = p->tgid;
 
-	if (BPF_CORE_READ(p, pid) != pid)
+	if (p->pid != pid)
 		return 0; /* a thread, or a leader replaced by exec */
-	__u64 start = BPF_CORE_READ(p, start_boottime);
+	__u64 start = p->start_boottime;
 
 	if (filter_mode == ZM_FILTER_FOLLOW) {
 		__u64 *seen = bpf_map_lookup_elem(&followed, &pid);
@@ -355,9 +376,8 @@ int BPF_PROG(zm_free, struct task_struct *p)
 		if (seen && (*seen == 0 || *seen == start))
 			bpf_map_delete_elem(&followed, &pid);
 	}
-	struct task_struct *parent = BPF_CORE_READ(p, real_parent);
-
-	reap(pid, start, ZM_VIA_FREE, BPF_CORE_READ(parent, tgid), parent);
+	/* The reaper: whoever is the parent now (after reparenting). */
+	reap(pid, start, ZM_VIA_FREE, p->real_parent);
 	return 0;
 }
 
@@ -366,13 +386,10 @@ int zm_wait4_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	long ret = ctx->ret;
 
-	if (ret <= 0)
-		return 0;
 	/* wait4() refuses WNOWAIT: a pid returned for a watched zombie is a
 	 * reap (a stopped or continued child was never watched). */
-	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
-
-	reap((__u32)ret, 0, ZM_VIA_WAIT4, bpf_get_current_pid_tgid() >> 32, cur);
+	if (ret > 0)
+		reap((__u32)ret, 0, ZM_VIA_WAIT4, bpf_get_current_task_btf());
 	return 0;
 }
 
@@ -412,8 +429,6 @@ int zm_waitid_exit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	if (si_code < CLD_EXITED_CODE || si_code > CLD_DUMPED_CODE || si_pid <= 0)
 		return 0;
-	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
-
-	reap((__u32)si_pid, 0, ZM_VIA_WAITID, bpf_get_current_pid_tgid() >> 32, cur);
+	reap((__u32)si_pid, 0, ZM_VIA_WAITID, bpf_get_current_task_btf());
 	return 0;
 }

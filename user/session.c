@@ -193,6 +193,10 @@ static int add_fd(int ep, int fd, uint32_t tag)
 
 enum { TAG_EVENTS, TAG_SIGNAL, TAG_TIMER, TAG_CHILD };
 
+/* How often events are read when the kernel side does not wake us: the
+ * latency of live output. */
+#define POLL_MS 50
+
 static int exit_status_of(int status)
 {
 	if (WIFEXITED(status))
@@ -232,10 +236,18 @@ static int loop(struct session *s, int sigfd)
 	}
 	for (;;) {
 		struct epoll_event evs[4];
-		int n = epoll_wait(ep, evs, 4, s->child && s->child_pidfd < 0 ? 100 : -1);
+		/* The kernel side wakes us only when its buffer fills up:
+		 * events are read on this tick, and whenever woken. */
+		int n = epoll_wait(ep, evs, 4, POLL_MS);
 
 		if (n < 0 && errno != EINTR) {
 			fprintf(stderr, "zmtrace: epoll_wait: %s\n", strerror(errno));
+			goto out;
+		}
+		int c = tracer_consume(s->tracer);
+
+		if (c < 0 && c != -EINTR) {
+			fprintf(stderr, "zmtrace: reading events: %s\n", strerror(-c));
 			goto out;
 		}
 		/* Without a pidfd (old kernel), poll the child. */
@@ -247,15 +259,8 @@ static int loop(struct session *s, int sigfd)
 		}
 		for (int i = 0; i < n; i++) {
 			switch (evs[i].data.u32) {
-			case TAG_EVENTS: {
-				int c = tracer_consume(s->tracer);
-
-				if (c < 0 && c != -EINTR) {
-					fprintf(stderr, "zmtrace: reading events: %s\n", strerror(-c));
-					goto out;
-				}
-				break;
-			}
+			case TAG_EVENTS:
+				break; /* consumed above */
 			case TAG_SIGNAL: {
 				struct signalfd_siginfo si;
 
