@@ -62,8 +62,17 @@ static int seed_zombie(void *ctx, const struct ps_proc *p)
 		fprintf(stderr, "zmtrace: cannot watch zombie %u: %s\n", p->pid, strerror(-err));
 		return err;
 	}
-	return zs_preexisting(z->zs, p->pid, p->start_ns, p->ppid, parent.start_ns, p->comm,
-			      parent.comm, now_boot_ns());
+	struct zs_zombie found = {
+		.pid = p->pid,
+		.ppid = p->ppid,
+		.start_ns = p->start_ns,
+		.pstart_ns = parent.start_ns,
+		.exit_ns = now_boot_ns(),
+		.status = p->exit_code,
+	};
+	copy_comm(found.comm, p->comm);
+	copy_comm(found.pcomm, parent.comm);
+	return zs_preexisting(z->zs, &found);
 }
 
 static int on_ready(void *ctx, struct session *s)
@@ -104,19 +113,46 @@ static void collect_zombie(void *ctx, const struct zs_zombie *z)
 	p->v[p->n++] = z->pid;
 }
 
-/* An unreaped zombie that is no longer a zombie in /proc was reaped without
- * our seeing it (its events were lost): it must not count as unreaped. */
-static int reconcile(struct zombies *z)
+/* Is this zombie gone from /proc (reaped, or its pid reused)? */
+static bool gone(const struct zs_zombie *z)
 {
+	struct ps_proc now;
+
+	return ps_read(z->pid, &now) || now.state != 'Z' ||
+	       now.start_ns / USER_HZ_NS != z->start_ns / USER_HZ_NS;
+}
+
+/*
+ * At the end, an unreaped zombie that is gone from /proc was reaped, and
+ * its REAP is on the way: the free catch-all fires one RCU grace period
+ * after the release. Wait for those (a bounded wait for events, not a
+ * sleep), then forget any whose event was lost, so they do not count as
+ * unreaped.
+ */
+#define REAP_GRACE_NS (500 * NSEC_PER_MSEC)
+
+static int reconcile(struct zombies *z, struct tracer *t)
+{
+	uint64_t deadline = now_boot_ns() + REAP_GRACE_NS;
 	struct pids p = { 0 };
+	size_t pending;
 
-	zs_each_zombie(z->zs, collect_zombie, &p);
-	for (size_t i = 0; i < p.n; i++) {
+	do {
+		p.n = 0;
+		zs_each_zombie(z->zs, collect_zombie, &p);
+		pending = 0;
+		for (size_t i = 0; i < p.n; i++) {
+			const struct zs_zombie *zz = zs_zombie(z->zs, p.v[i]);
+
+			pending += zz && gone(zz);
+		}
+		if (pending && now_boot_ns() < deadline && tracer_wait(t, 10) < 0)
+			break;
+	} while (pending && now_boot_ns() < deadline);
+	for (size_t i = 0; pending && i < p.n; i++) {
 		const struct zs_zombie *zz = zs_zombie(z->zs, p.v[i]);
-		struct ps_proc now;
 
-		if (zz && (ps_read(p.v[i], &now) || now.state != 'Z' ||
-			   now.start_ns / USER_HZ_NS != zz->start_ns / USER_HZ_NS))
+		if (zz && gone(zz))
 			zs_forget(z->zs, p.v[i]);
 	}
 	free(p.v);
@@ -133,7 +169,7 @@ static int on_end(void *ctx, struct session *s)
 		.exact_reaps = tracer_exact_reaps(t),
 	};
 
-	if (reconcile(z) || z->err || out_summary(&z->out, z->zs, &tot)) {
+	if (reconcile(z, t) || z->err || out_summary(&z->out, z->zs, &tot)) {
 		fprintf(stderr, "zmtrace: out of memory\n");
 		return -1;
 	}

@@ -2,6 +2,7 @@
 #include "procscan.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,18 +36,26 @@ int ps_parse_stat(const char *text, struct ps_proc *out)
 
 	const char *p = close + 1;
 	unsigned long long start = 0;
-	int ppid = 0;
+	int ppid = 0, code = 0;
 	char state = 0;
+	bool have_start = false;
 
 	if (sscanf(p, " %c %d", &state, &ppid) != 2 || ppid < 0)
 		return -EINVAL;
-	/* Skip to field 22: we are at field 3 (state). */
-	for (int field = 3; field < 22; field++) {
+	/* Fields 22 (starttime) and 52 (exit_code, since Linux 3.5): we are
+	 * at field 3 (state). */
+	for (int field = 3; field < 52; field++) {
 		p = strchr(p + 1, ' ');
 		if (!p)
+			break;
+		if (field + 1 == 22 && sscanf(p, " %llu", &start) != 1)
 			return -EINVAL;
+		if (field + 1 == 22)
+			have_start = true;
+		if (field + 1 == 52 && sscanf(p, " %d", &code) == 1)
+			out->exit_code = (uint32_t)code;
 	}
-	if (sscanf(p, " %llu", &start) != 1)
+	if (!have_start)
 		return -EINVAL;
 	out->state = state;
 	out->ppid = (uint32_t)ppid;

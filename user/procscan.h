@@ -11,6 +11,7 @@ struct ps_proc {
 	char state;	   /* 'R', 'S', 'Z', ... */
 	uint64_t start_ns; /* boot-time ns, to 1/CLK_TCK */
 	char comm[ZM_COMM_LEN];
+	uint32_t exit_code; /* a zombie's wait status (0 when not shown) */
 };
 
 /* Parse the text of /proc/PID/stat. 0, or -EINVAL. */

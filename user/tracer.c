@@ -277,6 +277,14 @@ int tracer_consume(struct tracer *t)
 	return ring_buffer__consume(t->rb);
 }
 
+int tracer_wait(struct tracer *t, int ms)
+{
+	/* Events come without wake-ups: poll() may time out with data in. */
+	int n = ring_buffer__poll(t->rb, ms);
+
+	return n < 0 ? n : ring_buffer__consume(t->rb);
+}
+
 uint64_t tracer_drops(const struct tracer *t, enum zm_drop_kind kind)
 {
 	int ncpu = libbpf_num_possible_cpus();

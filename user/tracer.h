@@ -45,6 +45,8 @@ int tracer_watch(struct tracer *t, uint32_t pid, const struct zm_zombie *z);
 int tracer_fd(const struct tracer *t);
 /* Deliver waiting events; returns how many, or -errno. */
 int tracer_consume(struct tracer *t);
+/* Wait up to ms for the kernel side, then deliver what is waiting. */
+int tracer_wait(struct tracer *t, int ms);
 /* Events the kernel side could not send (ring buffer full) and processes it
  * could not track (map full), summed over CPUs. */
 uint64_t tracer_drops(const struct tracer *t, enum zm_drop_kind kind);

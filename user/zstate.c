@@ -12,6 +12,7 @@
 #define RECENT 64 /* reaps remembered, to drop an EXIT that arrives late */
 
 struct parent {
+	uint64_t key; /* parent_key() */
 	uint32_t pid;
 	char comm[ZM_COMM_LEN];
 	uint64_t zombies, unreaped, last_ns;
@@ -111,19 +112,10 @@ static void evict_parents(struct zstate *s)
 	size_t want = s->parents.count / 8 ? s->parents.count / 8 : 1;
 
 	for (size_t i = 0; i < n && i < want; i++) {
-		struct hm_entry *e;
-		size_t bb;
-
-		/* Find its key: parents are few at this point of the scan. */
-		for (e = hm_first(&s->parents, &bb); e && e->val != cand[i];
-		     e = hm_next(&s->parents, e, &bb))
-			;
-		if (e) {
-			hm_del(&s->parents, e->key);
-			dist_free(&cand[i]->dist);
-			free(cand[i]);
-			s->n.parents_evicted++;
-		}
+		hm_del(&s->parents, cand[i]->key);
+		dist_free(&cand[i]->dist);
+		free(cand[i]);
+		s->n.parents_evicted++;
 	}
 	free(cand);
 }
@@ -147,6 +139,7 @@ static struct parent *get_parent(struct zstate *s, uint32_t pid, uint64_t pstart
 		s->n.nomem++;
 		return NULL;
 	}
+	p->key = key;
 	p->pid = pid;
 	copy_comm(p->comm, comm ? comm : "?");
 	return p;
@@ -184,6 +177,13 @@ static int add_zombie(struct zstate *s, const struct zs_zombie *src)
 
 	if (old) {
 		if (same_start(old->start_ns, src->start_ns, old->preexisting || src->preexisting)) {
+			/* Found in /proc just as its EXIT arrived: the event
+			 * has the exact times. */
+			if (old->preexisting && !src->preexisting) {
+				old->preexisting = false;
+				old->start_ns = src->start_ns;
+				old->exit_ns = src->exit_ns;
+			}
 			s->n.duplicate_exits++;
 			return 0;
 		}
@@ -253,7 +253,8 @@ static int on_reap_event(struct zstate *s, const struct zm_event *e)
 		lost.exit_ns = e->aux_ns ? e->aux_ns : e->ts_ns;
 		lost.preexisting = e->flags & ZM_F_PREEXISTING;
 		copy_comm(lost.comm, e->comm);
-		copy_comm(lost.pcomm, "?");
+		/* The parent's name is known if it is the reaper. */
+		copy_comm(lost.pcomm, e->other_pid == e->ppid ? e->pcomm : "?");
 		z = &lost;
 		unseen = true;
 		s->n.reaps_without_exit++;
@@ -273,7 +274,8 @@ static int on_reap_event(struct zstate *s, const struct zm_event *e)
 	struct parent *p = unseen ? NULL : hm_get(&s->parents, parent_key(z->ppid, z->pstart_ns));
 
 	if (unseen) {
-		p = get_parent(s, z->ppid, z->pstart_ns, NULL);
+		s->n.zombies++;
+		p = get_parent(s, z->ppid, z->pstart_ns, z->pcomm);
 		if (p) {
 			p->zombies++;
 			p->unreaped++;
@@ -309,19 +311,11 @@ int zs_event(struct zstate *s, const struct zm_event *e)
 	}
 }
 
-int zs_preexisting(struct zstate *s, uint32_t pid, uint64_t start_ns, uint32_t ppid,
-		   uint64_t pstart_ns, const char *comm, const char *pcomm, uint64_t now_ns)
+int zs_preexisting(struct zstate *s, const struct zs_zombie *src)
 {
-	struct zs_zombie z = {
-		.pid = pid,
-		.ppid = ppid,
-		.start_ns = start_ns,
-		.pstart_ns = pstart_ns,
-		.exit_ns = now_ns,
-		.preexisting = true,
-	};
-	copy_comm(z.comm, comm);
-	copy_comm(z.pcomm, pcomm);
+	struct zs_zombie z = *src;
+
+	z.preexisting = true;
 	return add_zombie(s, &z);
 }
 

@@ -73,9 +73,9 @@ void zs_free(struct zstate *s);
 /* Feed one kernel event (FORK and EXEC are ignored here). 0 or -ENOMEM. */
 int zs_event(struct zstate *s, const struct zm_event *e);
 
-/* A zombie found in /proc when tracing started (now_ns: when found). */
-int zs_preexisting(struct zstate *s, uint32_t pid, uint64_t start_ns, uint32_t ppid,
-		   uint64_t pstart_ns, const char *comm, const char *pcomm, uint64_t now_ns);
+/* A zombie found in /proc when tracing started; z->exit_ns is when it was
+ * found (its age is a lower bound), z->preexisting is implied. */
+int zs_preexisting(struct zstate *s, const struct zs_zombie *z);
 
 /* Is pid an unreaped zombie here? */
 const struct zs_zombie *zs_zombie(const struct zstate *s, uint32_t pid);
