@@ -64,7 +64,7 @@ tools/bench_empty: tools/bench_empty.c $(OUT)/empty.skel.h
 
 tools/%: tools/%.c
 	$(call msg,CC,$@)
-	$(Q)$(CC) -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude $< -pthread -o $@
+	$(Q)$(CC) -O2 -g -std=c11 -Wall -Wextra -Werror -Iinclude $< -pthread -o $@
 
 $(OUT)/tests/%: tests/unit/%.c $(USER_OBJS) | $(OUT)
 	$(call msg,CC,$@)

@@ -1,6 +1,7 @@
 /* forkstorm N: fork N children that exit at once, each reaped by wait4 — a
  * process-lifecycle storm (fork, exit, zombie, reap, free per iteration).
  * Prints the elapsed time in ns and per iteration. */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>

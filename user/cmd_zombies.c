@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -13,6 +14,7 @@
 #include "zstate.h"
 
 struct zombies {
+	uint32_t self; /* our pid: the -- COMMAND's reap is ours, not news */
 	struct out out;
 	struct zstate *zs;
 	struct session *session;
@@ -33,6 +35,8 @@ static int on_event(void *ctx, const struct zm_event *e)
 {
 	struct zombies *z = ctx;
 
+	if (e->ppid == z->self)
+		return 0;
 	if (zs_event(z->zs, e))
 		z->err = -ENOMEM;
 	return 0;
@@ -186,7 +190,7 @@ int cmd_zombies(int argc, char **argv)
 
 	if (ret)
 		return ret == 1 ? 0 : 2;
-	struct zombies z = { .out = { .f = stdout, .json = a.json } };
+	struct zombies z = { .self = (uint32_t)getpid(), .out = { .f = stdout, .json = a.json } };
 	struct zs_sink sink = { .ctx = &z, .zombie = sink_zombie, .reap = sink_reap };
 
 	z.zs = zs_new(&sink, 0);

@@ -183,12 +183,17 @@ void out_reap(struct out *o, const struct zs_reap *r)
 	 * bound (seen only when freed). */
 	const char *bound = z->preexisting ? ">" : r->via == ZM_VIA_FREE ? "<" : "";
 
-	if (r->reparented)
-		snprintf(info, sizeof(info), "%s%s by %u %s", bound, dur, r->reaper_pid, rcomm);
-	else
-		snprintf(info, sizeof(info), "%s%s", bound, dur);
-	/* Keep the line within 80 columns: the reaper's name gives way. */
-	info[INFO_WIDTH] = 0;
+	/* Within 80 columns: the reaper's name goes first, then its pid. */
+	snprintf(info, sizeof(info), "%s%s", bound, dur);
+	if (r->reparented) {
+		size_t len = strlen(info);
+
+		if ((size_t)snprintf(info + len, sizeof(info) - len, " by %u %s", r->reaper_pid,
+				     rcomm) > INFO_WIDTH - len &&
+		    (size_t)snprintf(info + len, sizeof(info) - len, " by %u", r->reaper_pid) >
+			    INFO_WIDTH - len)
+			snprintf(info + len, sizeof(info) - len, "*");
+	}
 	fprintf(o->f, "%-8s %-6s %7u %-15s %7u %-15s %s\n", when, "REAP", z->pid, comm, z->ppid,
 		pcomm, info);
 }
@@ -223,7 +228,8 @@ int out_summary(struct out *o, const struct zstate *s, const struct out_totals *
 		free(ps);
 		return 0;
 	}
-	fprintf(o->f, "\n%" PRIu64 " zombies, %" PRIu64 " reaped", c->zombies, c->reaps);
+	fprintf(o->f, "\n%" PRIu64 " zombie%s, %" PRIu64 " reaped", c->zombies,
+		c->zombies == 1 ? "" : "s", c->reaps);
 	if (c->autoreaped)
 		fprintf(o->f, ", %" PRIu64 " children reaped automatically", c->autoreaped);
 	fprintf(o->f, ".\n");
