@@ -314,6 +314,21 @@ int session_run(const struct session_opts *o)
 
 	if (o->comm)
 		copy_comm(to.comm, o->comm);
+	/* ZMTRACE_RINGBUF_KB: the ring buffer's size (a power of two, from 4;
+	 * default 4096). Small sizes are for testing what a full one does. */
+	const char *rb = getenv("ZMTRACE_RINGBUF_KB");
+
+	if (rb) {
+		char *end;
+		unsigned long kb = strtoul(rb, &end, 10);
+
+		if (*end || kb < 4 || kb > (1ul << 20) || (kb & (kb - 1))) {
+			fprintf(stderr, "zmtrace: ZMTRACE_RINGBUF_KB wants a power of two from 4 to "
+				"1048576, not '%s'\n", rb);
+			return 1;
+		}
+		to.ringbuf_bytes = kb << 10;
+	}
 	if (hm_init(&s.followed)) {
 		fprintf(stderr, "zmtrace: out of memory\n");
 		return 1;
