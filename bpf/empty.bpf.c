@@ -24,3 +24,6 @@ int BPF_PROG(empty_free) { return 0; }
 
 SEC("tracepoint/syscalls/sys_exit_wait4")
 int empty_wait4_exit(void *ctx) { return 0; }
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(empty_rss) { return 0; }

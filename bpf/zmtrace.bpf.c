@@ -35,11 +35,19 @@ char LICENSE[] SEC("license") = "GPL";
 #define CLD_EXITED_CODE 1
 #define CLD_DUMPED_CODE 3
 #define USER_HZ_NS 10000000ULL /* /proc start times are in 1/100 s */
+#define PF_EXITING_FLAG 0x00000004
+#define PF_KTHREAD_FLAG 0x00200000
 
 /* Set by user space before load. */
 const volatile unsigned int filter_mode = ZM_FILTER_NONE;
 const volatile char filter_comm[ZM_COMM_LEN] = {};
 const volatile bool emit_lifecycle = false;
+const volatile bool track_zombies = true;   /* zombie events (exit, reaps) */
+const volatile bool track_rss = false;	      /* memory events (rss/top/record) */
+const volatile __u64 rss_threshold_pages = 256; /* --threshold, in pages */
+const volatile __u32 page_shift = 12;	      /* log2(page size) */
+const volatile bool test_old_exit = false;    /* tests: zm_exit acts as on a
+						 kernel without group_dead */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -53,12 +61,13 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
-/* Zombies whose reap is awaited, by pid. Not preallocated: creating 64k
- * entries up front costs ~10 ms of start-up, and exits are not a hot path. */
+/* Zombies whose reap is awaited, by pid. Preallocated: before 6.1 a map
+ * that allocates at run time may not be used from the classic syscall
+ * tracepoint programs (a kernel warning, refused on PREEMPT_RT). 32k zombies
+ * at once is far past any real machine; more are counted as untracked. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 65536);
+	__uint(max_entries, 32768);
 	__type(key, __u32);
 	__type(value, struct zm_zombie);
 } watched SEC(".maps");
@@ -80,6 +89,31 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } waitid_infop SEC(".maps");
+
+/*
+ * Memory tracking state, one slot per mm in a direct-mapped table indexed by
+ * a hash of the mm pointer: an array map, whose lookups the verifier inlines,
+ * so the rss_stat handler's common path makes no helper call. Two mms that
+ * share a slot take it from each other, each take sending a ZM_M_FIRST event
+ * (exact figures, more events: never a lost change).
+ */
+#define MM_SLOTS_LOG2 14
+enum { SLOT_LIVE = 1, SLOT_IGNORED = 2 /* not selected, or exiting */ };
+
+struct zm_mm_slot {
+	__u64 mm; /* mm_key() */
+	__u64 last_res; /* pages, as last sent */
+	__u64 last_swap;
+	__u32 state;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << MM_SLOTS_LOG2);
+	__type(key, __u32);
+	__type(value, struct zm_mm_slot);
+} mmslots SEC(".maps");
 
 static __always_inline void count_drop(__u32 kind)
 {
@@ -149,6 +183,216 @@ static __always_inline bool selected(struct task_struct *leader,
 	return comm_is_filter(comm);
 }
 
+/* Kernels before 6.2 kept mm counters as atomics. */
+struct mm_rss_stat___pre62 {
+	atomic_long_t count[4];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___pre62 {
+	struct mm_rss_stat___pre62 rss_stat;
+} __attribute__((preserve_access_index));
+
+/* The counter the rss_stat tracepoint reports (percpu_counter_read:
+ * the shared count, not the per-CPU sum). */
+static __always_inline __s64 mm_counter(struct mm_struct *mm, int member)
+{
+	if (bpf_core_type_exists(struct mm_rss_stat___pre62)) {
+		struct mm_struct___pre62 *old = (void *)mm;
+
+		return old->rss_stat.count[member & 3].counter;
+	}
+	return mm->rss_stat[member & 3].count;
+}
+
+static __always_inline __u64 pos(__s64 v)
+{
+	return v > 0 ? (__u64)v : 0;
+}
+
+static __always_inline __u64 resident_pages(struct mm_struct *mm)
+{
+	return pos(mm_counter(mm, MM_FILEPAGES)) + pos(mm_counter(mm, MM_ANONPAGES)) +
+	       pos(mm_counter(mm, MM_SHMEMPAGES));
+}
+
+static __always_inline __u64 absdiff(__u64 a, __u64 b)
+{
+	return a > b ? a - b : b - a;
+}
+
+/*
+ * A number that names this mm for its whole life and is never reused. The
+ * verifier forbids arithmetic on the typed mm pointer, and a recycled
+ * mm_struct would reuse its address anyway: x86 gives every mm a unique
+ * context.ctx_id. Elsewhere the address, read as a number (a helper call).
+ */
+static __always_inline __u64 mm_key(struct mm_struct *mm)
+{
+	if (bpf_core_field_exists(mm->context.ctx_id))
+		return mm->context.ctx_id;
+	__u64 addr = 0;
+
+	bpf_probe_read_kernel(&addr, sizeof(addr), &mm);
+	return addr;
+}
+
+static __always_inline struct zm_mm_slot *slot_for(__u64 key)
+{
+	__u32 idx = (__u32)((key * 0x9E3779B97F4A7C15ULL) >> (64 - MM_SLOTS_LOG2));
+
+	return bpf_map_lookup_elem(&mmslots, &idx);
+}
+
+/* The task that owns mm (CONFIG_MEMCG), or NULL. */
+static __always_inline struct task_struct *mm_owner(struct mm_struct *mm)
+{
+	if (bpf_core_field_exists(mm->owner))
+		return mm->owner;
+	return NULL;
+}
+
+static __always_inline __u64 kb(__u64 pages)
+{
+	return pages << (page_shift - 10);
+}
+
+/* Send mm's figures, charged to its owner. */
+static __always_inline void emit_mem(__u32 type, struct mm_struct *mm,
+				     struct task_struct *owner, __u32 flags)
+{
+	struct zm_mem_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count_drop(ZM_DROP_RINGBUF);
+		return;
+	}
+	struct task_struct *cur = bpf_get_current_task_btf();
+	__u64 res = resident_pages(mm), vm = mm->total_vm;
+
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->type = type;
+	e->pid = owner ? owner->tgid : cur->tgid;
+	e->anon_kb = kb(pos(mm_counter(mm, MM_ANONPAGES)));
+	e->file_kb = kb(pos(mm_counter(mm, MM_FILEPAGES)));
+	e->shmem_kb = kb(pos(mm_counter(mm, MM_SHMEMPAGES)));
+	e->swap_kb = kb(pos(mm_counter(mm, MM_SWAPENTS)));
+	e->vsize_kb = kb(vm);
+	e->peak_rss_kb = 0;
+	e->peak_vm_kb = 0;
+	if (flags & ZM_M_EXIT || type == ZM_EV_OOM) {
+		__u64 hw = mm->hiwater_rss, hv = mm->hiwater_vm;
+
+		e->peak_rss_kb = kb(hw > res ? hw : res);
+		e->peak_vm_kb = kb(hv > vm ? hv : vm);
+	}
+	e->actor = 0;
+	if (cur->mm != mm) {
+		flags |= ZM_M_REMOTE;
+		e->actor = cur->tgid;
+	}
+	e->flags = flags;
+	if (owner)
+		read_comm(e->comm, owner);
+	else
+		read_comm(e->comm, cur);
+	submit((struct zm_event *)e);
+}
+
+/* Is the owner of mm one the user's filter takes? */
+static __always_inline bool mm_selected(struct task_struct *owner)
+{
+	if (filter_mode == ZM_FILTER_NONE)
+		return true;
+	if (!owner)
+		return false;
+	return selected(owner, owner->real_parent);
+}
+
+/*
+ * The common path of memory tracking: has mm's resident memory or swap moved
+ * by the threshold since its last event? Direct loads and an inlined array
+ * lookup only, no helper call, until there is something to send.
+ */
+static __always_inline void check_mm(struct mm_struct *mm, __u32 flags)
+{
+	__u64 key = mm_key(mm);
+	struct zm_mm_slot *s = slot_for(key);
+
+	if (!s)
+		return;
+	__u64 res = resident_pages(mm), swap = pos(mm_counter(mm, MM_SWAPENTS));
+
+	if (s->mm == key) {
+		if (s->state != SLOT_LIVE)
+			return;
+		if (absdiff(res, s->last_res) < rss_threshold_pages &&
+		    absdiff(swap, s->last_swap) < rss_threshold_pages)
+			return;
+	} else {
+		struct task_struct *owner = mm_owner(mm);
+
+		s->mm = key;
+		s->state = mm_selected(owner) ? SLOT_LIVE : SLOT_IGNORED;
+		if (s->state != SLOT_LIVE)
+			return;
+		flags |= ZM_M_FIRST;
+	}
+	s->last_res = res;
+	s->last_swap = swap;
+	emit_mem(ZM_EV_RSS, mm, mm_owner(mm), flags);
+}
+
+/* A new mm (fork, exec): it starts with a slot of its own, and an event. */
+static __always_inline void fresh_mm(struct mm_struct *mm, struct task_struct *owner,
+				     __u32 flags)
+{
+	__u64 key = mm_key(mm);
+	struct zm_mm_slot *s = slot_for(key);
+
+	if (!s)
+		return;
+	s->mm = key;
+	s->last_res = resident_pages(mm);
+	s->last_swap = pos(mm_counter(mm, MM_SWAPENTS));
+	s->state = mm_selected(owner) ? SLOT_LIVE : SLOT_IGNORED;
+	if (s->state == SLOT_LIVE && flags)
+		emit_mem(ZM_EV_RSS, mm, owner, flags);
+}
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(zm_rss, struct mm_struct *mm, int member)
+{
+	check_mm(mm, 0);
+	return 0;
+}
+
+/* --sample HZ: no per-fault hook; the CPU clock samples the running task. */
+SEC("perf_event")
+int zm_sample(struct bpf_perf_event_data *ctx)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct mm_struct *mm = t->mm;
+
+	if (!mm || (t->flags & PF_KTHREAD_FLAG))
+		return 0;
+	check_mm(mm, ZM_M_SAMPLE);
+	return 0;
+}
+
+/* The OOM killer chose this task (6.6+: mark_victim(task, uid)). */
+SEC("tp_btf/mark_victim")
+int BPF_PROG(zm_oom, struct task_struct *task, uid_t uid)
+{
+	struct mm_struct *mm = task->mm;
+
+	if (!track_rss || !mm)
+		return 0;
+	if (!mm_selected(task))
+		return 0;
+	emit_mem(ZM_EV_OOM, mm, task, 0);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(zm_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -169,6 +413,8 @@ int BPF_PROG(zm_fork, struct task_struct *parent, struct task_struct *child)
 	} else if (!selected(child, real_parent)) {
 		return 0;
 	}
+	if (track_rss && child->mm && child->mm != parent->mm)
+		fresh_mm(child->mm, child, 0);
 	if (!emit_lifecycle)
 		return 0;
 	struct zm_event *e = reserve();
@@ -194,11 +440,11 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(zm_exec, struct task_struct *p, pid_t old_pid,
 	     struct linux_binprm *bprm)
 {
-	if (!emit_lifecycle)
-		return 0;
 	struct task_struct *parent = p->real_parent;
 
-	if (!selected(p, parent))
+	if (track_rss && p->mm)
+		fresh_mm(p->mm, p, ZM_M_EXEC);
+	if (!emit_lifecycle || !selected(p, parent))
 		return 0;
 	struct zm_event *e = reserve();
 
@@ -250,13 +496,54 @@ static __always_inline __u32 wait_status(struct task_struct *leader)
 	return leader->exit_code;
 }
 
+/* The EXIT event of the process whose last thread is task. */
+static __always_inline void emit_exit(struct task_struct *task, struct task_struct *leader,
+				      struct task_struct *parent, struct zm_zombie *z,
+				      bool autoreap)
+{
+	struct zm_event *e = reserve();
+
+	if (!e)
+		return;
+	__u32 status = wait_status(leader);
+	__u32 flags = autoreap ? ZM_F_AUTOREAP : 0;
+
+	if (status & 0x80)
+		flags |= ZM_F_CORE;
+	if (task->pid != task->tgid)
+		flags |= ZM_F_THREAD_LAST;
+	e->type = ZM_EV_EXIT;
+	e->ts_ns = z->exit_ns;
+	e->start_ns = z->start_ns;
+	e->aux_ns = parent->start_boottime;
+	e->pid = task->tgid;
+	e->ppid = z->ppid;
+	e->other_pid = task->pid;
+	e->code = status;
+	e->flags = flags;
+	__builtin_memcpy(e->comm, z->comm, sizeof(e->comm));
+	read_comm(e->pcomm, parent);
+	submit(e);
+}
+
 static __always_inline int on_group_exit(struct task_struct *task)
 {
 	struct task_struct *leader = task->group_leader;
 	struct task_struct *parent = leader->real_parent;
 	__u32 pid = task->tgid;
 
-	if (!selected(leader, parent))
+	if (track_rss && task->mm) {
+		__u64 key = mm_key(task->mm);
+		struct zm_mm_slot *slot = slot_for(key);
+
+		if (selected(leader, parent))
+			emit_mem(ZM_EV_RSS, task->mm, leader, ZM_M_EXIT);
+		if (slot) { /* exit_mmap()'s unmapping is no news */
+			slot->mm = key;
+			slot->state = SLOT_IGNORED;
+		}
+	}
+	if (!track_zombies || !selected(leader, parent))
 		return 0;
 	bool autoreap = parent_autoreaps(leader, parent);
 
@@ -267,35 +554,24 @@ static __always_inline int on_group_exit(struct task_struct *task)
 		.start_ns = leader->start_boottime,
 		.exit_ns = now,
 		.ppid = parent->tgid,
-		.flags = 0,
+		.flags = leader->ptrace ? ZM_F_TRACED : 0,
 	};
+	/*
+	 * Here (do_exit, before exit_mm) the process is still tearing down:
+	 * it becomes a zombie in exit_notify(), when the parent is signalled,
+	 * which may be many milliseconds later for a large process. With the
+	 * usual SIGCHLD that moment is seen (zm_signal) and the EXIT is sent
+	 * then; another exit signal (or none) is sent now.
+	 */
+	bool at_signal = !autoreap && leader->exit_signal == SIGCHLD_NR;
+
+	if (at_signal)
+		z.flags |= ZM_F_PENDING;
 	read_comm(z.comm, leader);
 	if (!autoreap && bpf_map_update_elem(&watched, &pid, &z, BPF_ANY))
 		count_drop(ZM_DROP_TRACKED);
-
-	struct zm_event *e = reserve();
-
-	if (!e)
-		return 0;
-	__u32 status = wait_status(leader);
-	__u32 flags = autoreap ? ZM_F_AUTOREAP : 0;
-
-	if (status & 0x80)
-		flags |= ZM_F_CORE;
-	if (task->pid != pid)
-		flags |= ZM_F_THREAD_LAST;
-	e->type = ZM_EV_EXIT;
-	e->ts_ns = now;
-	e->start_ns = z.start_ns;
-	e->aux_ns = parent->start_boottime;
-	e->pid = pid;
-	e->ppid = z.ppid;
-	e->other_pid = task->pid;
-	e->code = status;
-	e->flags = flags;
-	__builtin_memcpy(e->comm, z.comm, sizeof(e->comm));
-	read_comm(e->pcomm, parent);
-	submit(e);
+	if (!at_signal)
+		emit_exit(task, leader, parent, &z, autoreap);
 	return 0;
 }
 
@@ -303,6 +579,10 @@ static __always_inline int on_group_exit(struct task_struct *task)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(zm_exit, struct task_struct *p, bool group_dead)
 {
+	/* A third argument does not exist: the verifier refuses this, as a
+	 * pre-6.16 kernel refuses reading group_dead. */
+	if (test_old_exit && ctx[2])
+		return 0;
 	if (!group_dead)
 		return 0;
 	return on_group_exit(p);
@@ -315,6 +595,66 @@ int BPF_PROG(zm_exit_legacy, struct task_struct *p)
 	if (p->signal->live.counter != 0)
 		return 0;
 	return on_group_exit(p);
+}
+
+/* The pid number of task's process as the pid namespace at level sees it.
+ * (tgid is loaded first: were both paths to end in one load, the verifier
+ * would refuse it for mixing a stack and a kernel pointer.) */
+static __always_inline __u32 tgid_at_level(struct task_struct *task, __u32 level)
+{
+	__u32 nr = task->tgid;
+
+	if (level) {
+		struct pid *pid = task->group_leader->thread_pid;
+		int v = 0;
+
+		bpf_probe_read_kernel(&v, sizeof(v), &pid->numbers[level & 31].nr);
+		nr = (__u32)v;
+	}
+	return nr;
+}
+
+/*
+ * The parent is told of a child's death (do_notify_parent() sends SIGCHLD
+ * from the exiting task, or from the last thread when the leader died
+ * first): the process is a zombie from now. A SIGCHLD sent by a dying parent
+ * about its children being reparented comes from an exiting task too; the
+ * siginfo's pid tells them apart.
+ */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(zm_signal, int sig, struct kernel_siginfo *info, struct task_struct *target,
+	     int group, int result)
+{
+	if (sig != SIGCHLD_NR)
+		return 0;
+	struct task_struct *cur = bpf_get_current_task_btf();
+
+	if (!(cur->flags & PF_EXITING_FLAG))
+		return 0;
+	int code = info->si_code;
+
+	if (code < CLD_EXITED_CODE || code > CLD_DUMPED_CODE)
+		return 0;
+	__u32 pid = cur->tgid;
+	struct zm_zombie *z = bpf_map_lookup_elem(&watched, &pid);
+
+	if (!z || !(z->flags & ZM_F_PENDING))
+		return 0;
+	if ((__u32)info->_sifields._sigchld._pid != tgid_at_level(cur, target->thread_pid->level))
+		return 0;
+	struct task_struct *leader = cur->group_leader;
+	struct task_struct *parent = leader->real_parent;
+
+	/* The parent may have changed its mind since the exit began. */
+	if (parent_autoreaps(leader, parent)) {
+		bpf_map_delete_elem(&watched, &pid);
+		return 0;
+	}
+	z->flags &= ~ZM_F_PENDING;
+	z->exit_ns = bpf_ktime_get_boot_ns();
+	z->ppid = parent->tgid;
+	emit_exit(cur, leader, parent, z, false);
+	return 0;
 }
 
 /*
@@ -331,6 +671,12 @@ static __always_inline void reap(__u32 pid, __u64 start_ns, __u32 via,
 		return;
 	struct zm_zombie z = *found;
 
+	if (!start_ns && (z.flags & ZM_F_TRACED) && reaper->tgid != z.ppid) {
+		/* A tracer's wait detaches it (EXIT_TRACE) and hands the
+		 * zombie to its parent: no reap. */
+		found->flags &= ~ZM_F_TRACED;
+		return;
+	}
 	if (start_ns) {
 		/* Free catch-all: the pid may already be another zombie's. */
 		if (z.flags & ZM_F_PREEXISTING) {
@@ -342,6 +688,8 @@ static __always_inline void reap(__u32 pid, __u64 start_ns, __u32 via,
 	}
 	if (bpf_map_delete_elem(&watched, &pid))
 		return;
+	if (z.flags & ZM_F_PENDING)
+		return; /* released without ever being a zombie (autoreaped) */
 
 	struct zm_event *e = reserve();
 
@@ -387,9 +735,13 @@ int zm_wait4_exit(struct trace_event_raw_sys_exit *ctx)
 	long ret = ctx->ret;
 
 	/* wait4() refuses WNOWAIT: a pid returned for a watched zombie is a
-	 * reap (a stopped or continued child was never watched). */
-	if (ret > 0)
-		reap((__u32)ret, 0, ZM_VIA_WAIT4, bpf_get_current_task_btf());
+	 * reap (a stopped or continued child was never watched). A caller in
+	 * a pid namespace gets its namespace's pid numbers: the free
+	 * catch-all sees those reaps. */
+	struct task_struct *cur = bpf_get_current_task_btf();
+
+	if (ret > 0 && !cur->thread_pid->level)
+		reap((__u32)ret, 0, ZM_VIA_WAIT4, cur);
 	return 0;
 }
 
@@ -401,8 +753,10 @@ int zm_waitid_enter(struct trace_event_raw_sys_enter *ctx)
 
 	/* A WNOWAIT peek never reaps; without infop the pid is not known
 	 * here and the free catch-all sees the reap. */
-	if (!infop || (ctx->args[3] & WNOWAIT_FLAG))
+	if (!infop || (ctx->args[3] & WNOWAIT_FLAG)) {
+		bpf_map_delete_elem(&waitid_infop, &tid); /* no stale slot */
 		return 0;
+	}
 	bpf_map_update_elem(&waitid_infop, &tid, &infop, BPF_ANY);
 	return 0;
 }
@@ -429,6 +783,9 @@ int zm_waitid_exit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	if (si_code < CLD_EXITED_CODE || si_code > CLD_DUMPED_CODE || si_pid <= 0)
 		return 0;
-	reap((__u32)si_pid, 0, ZM_VIA_WAITID, bpf_get_current_task_btf());
+	struct task_struct *cur = bpf_get_current_task_btf();
+
+	if (!cur->thread_pid->level) /* else namespaced pids: see wait4 */
+		reap((__u32)si_pid, 0, ZM_VIA_WAITID, cur);
 	return 0;
 }

@@ -18,7 +18,16 @@ enum zm_event_type {
 	ZM_EV_EXIT = 3, /* the last thread of pid died: it is a zombie now,
 			   or (ZM_F_AUTOREAP) it is released at once */
 	ZM_EV_REAP = 4, /* a zombie was reaped (see zm_reap_via) */
+	ZM_EV_RSS = 5,	/* struct zm_mem_event: a process's memory moved */
+	ZM_EV_OOM = 6,	/* struct zm_mem_event: the OOM killer chose pid */
 	ZM_EV_TYPES
+};
+
+/* Every record starts with this: dispatch on type. */
+struct zm_hdr {
+	unsigned long long ts_ns;
+	unsigned int type;
+	unsigned int pid;
 };
 
 /* ZM_EV_REAP: how the reap was seen. */
@@ -37,6 +46,10 @@ enum zm_reap_via {
 #define ZM_F_PREEXISTING (1u << 2) /* REAP: zombie was there before tracing */
 #define ZM_F_THREAD_LAST (1u << 3) /* EXIT: the group leader died first, a
 				      later thread ended the group */
+#define ZM_F_PENDING (1u << 4)	   /* watched: exited, parent not notified yet
+				      (the zombie starts at the notification) */
+#define ZM_F_TRACED (1u << 5)	   /* watched: ptraced at exit: a tracer's wait
+				      that is not the parent's is no reap */
 
 /* Lost-event counters: index into the per-CPU "drops" array. */
 enum zm_drop_kind {
@@ -62,17 +75,43 @@ enum zm_drop_kind {
  */
 struct zm_event {
 	unsigned long long ts_ns;
+	unsigned int type;
+	unsigned int pid;
 	unsigned long long start_ns;
 	unsigned long long aux_ns; /* FORK/EXEC/EXIT: the parent's start_ns;
 				      REAP: when the zombie exited (0 unknown) */
-	unsigned int type;
-	unsigned int pid;
 	unsigned int ppid;
 	unsigned int other_pid;
 	unsigned int code;
 	unsigned int flags;
 	char comm[ZM_COMM_LEN];
 	char pcomm[ZM_COMM_LEN];
+};
+
+/* zm_mem_event.flags */
+#define ZM_M_EXEC (1u << 0)   /* at exec: the new image's first figures */
+#define ZM_M_EXIT (1u << 1)   /* at exit: the final figures, and the peaks */
+#define ZM_M_SAMPLE (1u << 2) /* from --sample, not from rss_stat */
+#define ZM_M_REMOTE (1u << 3) /* changed by another task (reclaim, swap-out,
+				 process_madvise): actor is that task's tgid */
+#define ZM_M_FIRST (1u << 4)  /* first figures seen for this mm since tracing
+				 (or since its slot was taken by another mm) */
+
+/*
+ * ZM_EV_RSS and ZM_EV_OOM: a process's memory (in KiB), charged to the
+ * process that owns the mm (mm->owner), whoever changed it. RSS = anon +
+ * file + shmem. Sent when resident memory or swap moved by the threshold
+ * since the last event for that mm, and at exec and exit.
+ */
+struct zm_mem_event {
+	unsigned long long ts_ns;
+	unsigned int type;
+	unsigned int pid;
+	unsigned long long anon_kb, file_kb, shmem_kb, swap_kb, vsize_kb;
+	unsigned long long peak_rss_kb, peak_vm_kb; /* ZM_M_EXIT and OOM only */
+	unsigned int actor; /* ZM_M_REMOTE: the tgid that made the change */
+	unsigned int flags;
+	char comm[ZM_COMM_LEN];
 };
 
 /* Value of the BPF "watched" map, key = zombie pid: a zombie whose reap is

@@ -13,13 +13,16 @@ int parse_trace_args(int argc, char **argv, const char *usage, struct trace_args
 		{ "json", no_argument, NULL, 'j' },   { "duration", required_argument, NULL, 'd' },
 		{ "pid", required_argument, NULL, 'p' }, { "comm", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+		{ "threshold", required_argument, NULL, 'T' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "sample", required_argument, NULL, 'S' },
 		{ 0 },
 	};
 	int c;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+jd:p:c:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+jd:p:c:vhT:i:S:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			a->json = true;
@@ -49,6 +52,36 @@ int parse_trace_args(int argc, char **argv, const char *usage, struct trace_args
 			break;
 		case 'v':
 			a->s.verbose = true;
+			break;
+		case 'T':
+		case 'i':
+		case 'S':
+			if (!a->memory_options) {
+				fprintf(stderr, "zmtrace: unknown option %s (usage: %s)\n",
+					argv[optind - 1], usage);
+				return 2;
+			}
+			if (c == 'T' && (parse_size(optarg, &a->s.rss_threshold) ||
+					 a->s.rss_threshold < 4096 || a->s.rss_threshold > (1ULL << 40))) {
+				fprintf(stderr, "zmtrace: --threshold wants a size from 4K to 1T (like "
+					"512K, 1M, 2G), not '%s'\n", optarg);
+				return 2;
+			}
+			if (c == 'i' && (parse_seconds(optarg, &a->s.interval) || a->s.interval < 0.01)) {
+				fprintf(stderr, "zmtrace: --interval wants seconds >= 0.01, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			if (c == 'S') {
+				uint32_t hz;
+
+				if (parse_pid(optarg, &hz) || hz > 10000) {
+					fprintf(stderr, "zmtrace: --sample wants a rate from 1 to 10000 Hz, "
+						"not '%s'\n", optarg);
+					return 2;
+				}
+				a->s.sample_hz = hz;
+			}
 			break;
 		case 'h':
 			printf("usage: %s\n", usage);

@@ -31,10 +31,13 @@ static void sink_reap(void *ctx, const struct zs_reap *r)
 	out_reap(&((struct zombies *)ctx)->out, r);
 }
 
-static int on_event(void *ctx, const struct zm_event *e)
+static int on_event(void *ctx, const struct zm_hdr *h, size_t size)
 {
 	struct zombies *z = ctx;
+	const struct zm_event *e = (const struct zm_event *)h;
 
+	if ((h->type != ZM_EV_EXIT && h->type != ZM_EV_REAP) || size < sizeof(*e))
+		return 0;
 	if (e->ppid == z->self)
 		return 0;
 	if (zs_event(z->zs, e))
@@ -185,7 +188,7 @@ int cmd_zombies(int argc, char **argv)
 	static const char usage[] =
 		"zmtrace zombies [--json] [--duration SEC] [-p PID] [-c COMM] [-v] "
 		"[-- COMMAND [ARG...]]";
-	struct trace_args a = { .s = { .what = "zombies" } };
+	struct trace_args a = { .s = { .what = "zombies", .zombies = true } };
 	int ret = parse_trace_args(argc, argv, usage, &a);
 
 	if (ret)

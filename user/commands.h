@@ -4,5 +4,6 @@
 #define ZM_COMMANDS_H
 
 int cmd_zombies(int argc, char **argv);
+int cmd_rss(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "zombies", cmd_zombies, "every zombie, its parent, how long until reaped; parents ranked" },
+	{ "rss", cmd_rss, "every process's memory as it changes, system memory, leak suspects" },
 };
 
 static void usage(FILE *f)

@@ -100,6 +100,9 @@ static void printable(char dst[ZM_COMM_LEN], const char *src)
 #define INFO_WIDTH (80 - 64)
 /* The text summary ranks this many parents. */
 #define TEXT_PARENTS 20
+/* Unreaped zombies listed in the summary: text, JSON. */
+#define TEXT_UNREAPED 10
+#define JSON_UNREAPED 1000
 
 static void text_header(struct out *o)
 {
@@ -152,6 +155,31 @@ void out_zombie(struct out *o, const struct zs_zombie *z)
 		pcomm, info);
 }
 
+/*
+ * A reparented reap's INFO names the reaper within INFO_WIDTH: " by PID
+ * COMM", the comm shortened to the room left (or left out); when even
+ * " by PID" does not fit (a 7-digit pid after a 6-character time),
+ * " orphan": the zombie outlived its parent and was reaped by the process
+ * that adopted it (the JSON has the reaper).
+ */
+static void append_reaper(char *info, size_t size, uint32_t pid, const char *comm)
+{
+	size_t len = strlen(info);
+	char by[16];
+	size_t n = (size_t)snprintf(by, sizeof(by), " by %u", pid);
+
+	if (len + n > INFO_WIDTH) {
+		snprintf(info + len, size - len, " orphan");
+		return;
+	}
+	size_t room = INFO_WIDTH - len - n; /* for " COMM" */
+
+	if (room >= 2 && comm[0])
+		snprintf(info + len, size - len, "%s %.*s", by, (int)(room - 1), comm);
+	else
+		snprintf(info + len, size - len, "%s", by);
+}
+
 void out_reap(struct out *o, const struct zs_reap *r)
 {
 	const struct zs_zombie *z = r->z;
@@ -183,19 +211,91 @@ void out_reap(struct out *o, const struct zs_reap *r)
 	 * bound (seen only when freed). */
 	const char *bound = z->preexisting ? ">" : r->via == ZM_VIA_FREE ? "<" : "";
 
-	/* Within 80 columns: the reaper's name goes first, then its pid. */
 	snprintf(info, sizeof(info), "%s%s", bound, dur);
-	if (r->reparented) {
-		size_t len = strlen(info);
-
-		if ((size_t)snprintf(info + len, sizeof(info) - len, " by %u %s", r->reaper_pid,
-				     rcomm) > INFO_WIDTH - len &&
-		    (size_t)snprintf(info + len, sizeof(info) - len, " by %u", r->reaper_pid) >
-			    INFO_WIDTH - len)
-			snprintf(info + len, sizeof(info) - len, "*");
-	}
+	if (r->reparented)
+		append_reaper(info, sizeof(info), r->reaper_pid, rcomm);
 	fprintf(o->f, "%-8s %-6s %7u %-15s %7u %-15s %s\n", when, "REAP", z->pid, comm, z->ppid,
 		pcomm, info);
+}
+
+/* The zombies still unreaped at the end, oldest first. */
+struct unreaped {
+	const struct zs_zombie **v;
+	size_t n, cap;
+	bool nomem;
+};
+
+static void add_unreaped(void *ctx, const struct zs_zombie *z)
+{
+	struct unreaped *u = ctx;
+
+	if (u->nomem)
+		return;
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? u->cap * 2 : 64;
+		const struct zs_zombie **v = realloc(u->v, cap * sizeof(*v));
+
+		if (!v) {
+			u->nomem = true;
+			return;
+		}
+		u->v = v;
+		u->cap = cap;
+	}
+	u->v[u->n++] = z;
+}
+
+static int by_age(const void *a, const void *b)
+{
+	const struct zs_zombie *x = *(const struct zs_zombie *const *)a;
+	const struct zs_zombie *y = *(const struct zs_zombie *const *)b;
+
+	if (x->exit_ns != y->exit_ns)
+		return x->exit_ns < y->exit_ns ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static uint64_t age(const struct zs_zombie *z, uint64_t end_ns)
+{
+	return end_ns > z->exit_ns ? end_ns - z->exit_ns : 0;
+}
+
+static void json_unreaped(FILE *f, const struct unreaped *u, uint64_t end_ns)
+{
+	fprintf(f, ",\"unreaped_total\":%zu,\"unreaped\":[", u->n);
+	for (size_t i = 0; i < u->n && i < JSON_UNREAPED; i++) {
+		const struct zs_zombie *z = u->v[i];
+
+		fprintf(f, "%s{\"pid\":%u", i ? "," : "", z->pid);
+		json_key_str(f, "comm", z->comm);
+		fprintf(f, ",\"ppid\":%u", z->ppid);
+		json_key_str(f, "parent_comm", z->pcomm);
+		fprintf(f, ",\"zombie_ns\":%" PRIu64 ",\"preexisting\":%s}", age(z, end_ns),
+			z->preexisting ? "true" : "false");
+	}
+	fputc(']', f);
+}
+
+static void text_unreaped(FILE *f, const struct unreaped *u, uint64_t end_ns)
+{
+	if (!u->n)
+		return;
+	fprintf(f, "\nStill zombies:\n%7s %-15s %7s %-15s %s\n", "PID", "COMM", "PPID", "PARENT",
+		"AGE");
+	for (size_t i = 0; i < u->n && i < TEXT_UNREAPED; i++) {
+		const struct zs_zombie *z = u->v[i];
+		char comm[ZM_COMM_LEN], pcomm[ZM_COMM_LEN], dur[16];
+
+		printable(comm, z->comm);
+		printable(pcomm, z->pcomm);
+		fmt_duration(dur, sizeof(dur), age(z, end_ns));
+		/* ">": a lower bound, it was a zombie before we started. */
+		fprintf(f, "%7u %-15s %7u %-15s %s%s\n", z->pid, comm, z->ppid, pcomm,
+			z->preexisting ? ">" : "", dur);
+	}
+	if (u->n > TEXT_UNREAPED)
+		fprintf(f, "... %zu more (--json lists up to %d)\n", u->n - TEXT_UNREAPED,
+			JSON_UNREAPED);
 }
 
 int out_summary(struct out *o, const struct zstate *s, const struct out_totals *t)
@@ -203,9 +303,19 @@ int out_summary(struct out *o, const struct zstate *s, const struct out_totals *
 	struct zs_parent_stat *ps;
 	long n = zs_parents(s, &ps);
 	const struct zs_counters *c = zs_counters(s);
+	struct unreaped u = { 0 };
+	uint64_t end_ns = t->end_ns ? t->end_ns : now_boot_ns();
 
 	if (n < 0)
 		return -ENOMEM;
+	zs_each_zombie(s, add_unreaped, &u);
+	if (u.nomem) {
+		free(u.v);
+		free(ps);
+		return -ENOMEM;
+	}
+	if (u.n > 1)
+		qsort(u.v, u.n, sizeof(*u.v), by_age);
 	if (o->json) {
 		fprintf(o->f, "{\"event\":\"summary\",\"parents\":[");
 		for (long i = 0; i < n; i++) {
@@ -222,9 +332,12 @@ int out_summary(struct out *o, const struct zstate *s, const struct out_totals *
 			"],\"zombies\":%" PRIu64 ",\"reaps\":%" PRIu64 ",\"autoreaped\":%" PRIu64
 			",\"lost_events\":%" PRIu64 ",\"untracked\":%" PRIu64
 			",\"reaps_without_exit\":%" PRIu64 ",\"parents_evicted\":%" PRIu64
-			",\"exact_reaps\":%s}\n",
+			",\"exact_reaps\":%s",
 			c->zombies, c->reaps, c->autoreaped, t->lost_ringbuf, t->untracked,
 			c->reaps_without_exit, c->parents_evicted, t->exact_reaps ? "true" : "false");
+		json_unreaped(o->f, &u, end_ns);
+		fputs("}\n", o->f);
+		free(u.v);
 		free(ps);
 		return 0;
 	}
@@ -251,12 +364,38 @@ int out_summary(struct out *o, const struct zstate *s, const struct out_totals *
 	}
 	if (n > TEXT_PARENTS)
 		fprintf(o->f, "(%ld more parents; --json lists all)\n", n - TEXT_PARENTS);
+	text_unreaped(o->f, &u, end_ns);
 	if (t->lost_ringbuf || t->untracked)
 		fprintf(o->f, "\nWARNING: %" PRIu64 " events lost (ring buffer full), %" PRIu64
 			" processes untracked (maps full): counts are low.\n",
 			t->lost_ringbuf, t->untracked);
 	if (!t->exact_reaps)
 		fprintf(o->f, "NOTE: wait syscalls were not traced: zombie times are upper bounds.\n");
+	free(u.v);
 	free(ps);
 	return 0;
+}
+
+int out_write_error(int err)
+{
+	static bool reported;
+
+	if (err == EPIPE)
+		return -EPIPE;
+	if (!reported)
+		fprintf(stderr, "zmtrace: writing output: %s\n", strerror(err ? err : EIO));
+	reported = true;
+	return -EIO;
+}
+
+int out_check(FILE *f)
+{
+	if (!ferror(f))
+		return 0;
+	/* The failed write(2) left its errno; a flush retries what is left. */
+	int err = errno;
+
+	if (fflush(f) == EOF)
+		err = errno;
+	return out_write_error(err);
 }

@@ -14,6 +14,8 @@ struct out {
 };
 
 struct out_totals {
+	uint64_t end_ns;       /* when tracing ended (CLOCK_BOOTTIME; 0: now): the
+				  unreaped zombies' age */
 	uint64_t lost_ringbuf; /* events the kernel could not send */
 	uint64_t untracked;    /* processes the kernel's maps had no room for */
 	bool exact_reaps;      /* wait syscalls traced (else reap times are bounds) */
@@ -25,7 +27,22 @@ void json_str(FILE *f, const char *s, size_t len);
 
 void out_zombie(struct out *o, const struct zs_zombie *z);
 void out_reap(struct out *o, const struct zs_reap *r);
-/* The closing table (text) or the summary line (JSON). 0 or -ENOMEM. */
+/* The closing table (text) or the summary line (JSON), with the zombies
+ * still unreaped, oldest first. 0 or -ENOMEM. */
 int out_summary(struct out *o, const struct zstate *s, const struct out_totals *t);
+
+/*
+ * Write errors on the records' stream. Records are line-buffered, so a
+ * failed write shows in ferror() right after the record. out_check(f),
+ * called after each record (or batch of them), returns 0, or the value a
+ * session callback returns to stop the session (see session.h):
+ *   -EPIPE  the reader went away (`zmtrace ... | head`): nothing printed,
+ *           zmtrace ends with status 141 (128 + SIGPIPE, the shell's way);
+ *   -EIO    another error (ENOSPC, EIO, ...): "zmtrace: writing output: ..."
+ *           printed (once per run), status 1.
+ */
+int out_check(FILE *f);
+/* The same for an error already known (err: a positive errno). */
+int out_write_error(int err);
 
 #endif

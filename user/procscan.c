@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -105,4 +106,40 @@ int ps_scan(int (*fn)(void *ctx, const struct ps_proc *p), void *ctx)
 	}
 	closedir(d);
 	return ret;
+}
+
+int ps_read_mem(uint32_t pid, struct zm_mem_event *out)
+{
+	char path[64], line[256];
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -errno;
+	static const struct {
+		const char *key;
+		size_t off;
+	} keys[] = {
+		{ "VmSize:", offsetof(struct zm_mem_event, vsize_kb) },
+		{ "RssAnon:", offsetof(struct zm_mem_event, anon_kb) },
+		{ "RssFile:", offsetof(struct zm_mem_event, file_kb) },
+		{ "RssShmem:", offsetof(struct zm_mem_event, shmem_kb) },
+		{ "VmSwap:", offsetof(struct zm_mem_event, swap_kb) },
+	};
+	int found = 0;
+
+	while (fgets(line, sizeof(line), f)) {
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			size_t n = strlen(keys[i].key);
+			unsigned long long v;
+
+			if (!strncmp(line, keys[i].key, n) && sscanf(line + n, "%llu", &v) == 1) {
+				*(unsigned long long *)((char *)out + keys[i].off) = v;
+				found++;
+			}
+		}
+	}
+	fclose(f);
+	return found ? 0 : -ENOENT;
 }

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -26,7 +28,32 @@ struct session {
 	int child_pidfd;
 	int child_status;
 	bool child_done;
+	int stop; /* a callback's non-zero return: the session ends */
 };
+
+/* The tracer's callback: the subcommand's, until one of its returns stops
+ * the session. A negative return makes the ring buffer's consume stop and
+ * return it (libbpf ignores positive ones). */
+static int deliver(void *ctx, const struct zm_hdr *h, size_t size)
+{
+	struct session *s = ctx;
+	int ret;
+
+	if (s->stop)
+		return s->stop;
+	ret = s->o->on_event ? s->o->on_event(s->o->ctx, h, size) : 0;
+	if (ret)
+		s->stop = ret < 0 ? ret : -ECANCELED;
+	return s->stop;
+}
+
+/* A callback's return: remember the first that stops the session. */
+static int stopped_by(struct session *s, int ret)
+{
+	if (ret && !s->stop)
+		s->stop = ret < 0 ? ret : -ECANCELED;
+	return s->stop;
+}
 
 struct tracer *session_tracer(struct session *s)
 {
@@ -191,11 +218,30 @@ static int add_fd(int ep, int fd, uint32_t tag)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-enum { TAG_EVENTS, TAG_SIGNAL, TAG_TIMER, TAG_CHILD };
+enum { TAG_EVENTS, TAG_SIGNAL, TAG_TIMER, TAG_CHILD, TAG_TICK, TAG_OUTPUT };
 
 /* How often events are read when the kernel side does not wake us: the
  * latency of live output. */
 #define POLL_MS 50
+
+/* A timerfd that fires after secs, and every secs if periodic. */
+static int make_timer(double secs, bool periodic)
+{
+	struct itimerspec its = { 0 };
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+
+	its.it_value.tv_sec = (time_t)secs;
+	its.it_value.tv_nsec = (long)((secs - (double)its.it_value.tv_sec) * 1e9);
+	if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+		its.it_value.tv_nsec = 1;
+	if (periodic)
+		its.it_interval = its.it_value;
+	if (fd >= 0 && timerfd_settime(fd, 0, &its, NULL)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
 
 static int exit_status_of(int status)
 {
@@ -206,39 +252,67 @@ static int exit_status_of(int status)
 	return 1;
 }
 
-/* Wait for events and stop conditions; returns 0 or -1 (message printed). */
+/* The output's fd when it is a pipe or socket (its reader can go away),
+ * else -1. */
+static int out_pipe_fd(const struct session_opts *o)
+{
+	struct stat st;
+	int fd = o->out ? fileno(o->out) : -1;
+
+	if (fd < 0 || fstat(fd, &st))
+		return -1;
+	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ? fd : -1;
+}
+
+/*
+ * Is this first signal in -- mode for us to pass on to the command? Not when
+ * the terminal sent it (Ctrl-C, hangup: SI_KERNEL): the terminal signals its
+ * whole foreground process group, the command with us. A signal from kill()
+ * (SI_USER, with ssi_pid), sigqueue() or tgkill() was addressed to zmtrace:
+ * pass it on. See session.h.
+ */
+static bool forward_signal(const struct signalfd_siginfo *si)
+{
+	return si->ssi_code != SI_KERNEL;
+}
+
+/* Wait for events and stop conditions; returns 0 when stopped, -EPIPE when
+ * the output's reader went away, another non-zero value after an error
+ * (message printed) or a callback's stop. */
 static int loop(struct session *s, int sigfd)
 {
 	const struct session_opts *o = s->o;
-	int ep = epoll_create1(EPOLL_CLOEXEC), tfd = -1, ret = -1, signals = 0;
+	int ep = epoll_create1(EPOLL_CLOEXEC), tfd = -1, tick = -1, ret = -1, signals = 0;
+	int outfd = out_pipe_fd(o);
+	/* No EPOLLIN: a pipe's write end reports EPOLLERR when its reader
+	 * is gone (and a socket EPOLLHUP); those need not be asked for. */
+	struct epoll_event oev = { .events = 0, .data.u32 = TAG_OUTPUT };
 
 	if (ep < 0 || add_fd(ep, tracer_fd(s->tracer), TAG_EVENTS) ||
-	    add_fd(ep, sigfd, TAG_SIGNAL)) {
+	    add_fd(ep, sigfd, TAG_SIGNAL) ||
+	    (outfd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, outfd, &oev))) {
 		fprintf(stderr, "zmtrace: epoll: %s\n", strerror(errno));
 		goto out;
 	}
-	if (o->duration > 0) {
-		struct itimerspec its = { 0 };
-
-		its.it_value.tv_sec = (time_t)o->duration;
-		its.it_value.tv_nsec = (long)((o->duration - (double)its.it_value.tv_sec) * 1e9);
-		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
-			its.it_value.tv_nsec = 1;
-		tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-		if (tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) || add_fd(ep, tfd, TAG_TIMER)) {
-			fprintf(stderr, "zmtrace: timer: %s\n", strerror(errno));
-			goto out;
-		}
+	if (o->duration > 0 &&
+	    ((tfd = make_timer(o->duration, false)) < 0 || add_fd(ep, tfd, TAG_TIMER))) {
+		fprintf(stderr, "zmtrace: timer: %s\n", strerror(errno));
+		goto out;
+	}
+	if (o->on_tick && o->interval > 0 &&
+	    ((tick = make_timer(o->interval, true)) < 0 || add_fd(ep, tick, TAG_TICK))) {
+		fprintf(stderr, "zmtrace: timer: %s\n", strerror(errno));
+		goto out;
 	}
 	if (s->child && s->child_pidfd >= 0 && add_fd(ep, s->child_pidfd, TAG_CHILD)) {
 		fprintf(stderr, "zmtrace: epoll: %s\n", strerror(errno));
 		goto out;
 	}
 	for (;;) {
-		struct epoll_event evs[4];
+		struct epoll_event evs[8];
 		/* The kernel side wakes us only when its buffer fills up:
 		 * events are read on this tick, and whenever woken. */
-		int n = epoll_wait(ep, evs, 4, POLL_MS);
+		int n = epoll_wait(ep, evs, 8, POLL_MS);
 
 		if (n < 0 && errno != EINTR) {
 			fprintf(stderr, "zmtrace: epoll_wait: %s\n", strerror(errno));
@@ -246,6 +320,10 @@ static int loop(struct session *s, int sigfd)
 		}
 		int c = tracer_consume(s->tracer);
 
+		if (s->stop) {
+			ret = s->stop;
+			goto out;
+		}
 		if (c < 0 && c != -EINTR) {
 			fprintf(stderr, "zmtrace: reading events: %s\n", strerror(-c));
 			goto out;
@@ -261,15 +339,19 @@ static int loop(struct session *s, int sigfd)
 			switch (evs[i].data.u32) {
 			case TAG_EVENTS:
 				break; /* consumed above */
+			case TAG_OUTPUT:
+				ret = -EPIPE;
+				goto out;
 			case TAG_SIGNAL: {
 				struct signalfd_siginfo si;
 
 				if (read(sigfd, &si, sizeof(si)) != sizeof(si))
 					break;
-				/* First Ctrl-C in -- mode goes to the command
+				/* The first signal in -- mode is the command's
 				 * (like strace); a second one stops us. */
 				if (s->child && !s->child_done && !signals++) {
-					kill(s->child, (int)si.ssi_signo);
+					if (forward_signal(&si))
+						kill(s->child, (int)si.ssi_signo);
 					break;
 				}
 				ret = 0;
@@ -278,6 +360,16 @@ static int loop(struct session *s, int sigfd)
 			case TAG_TIMER:
 				ret = 0;
 				goto out;
+			case TAG_TICK: {
+				uint64_t ticks;
+
+				if (read(tick, &ticks, sizeof(ticks)) == sizeof(ticks) &&
+				    stopped_by(s, o->on_tick(o->ctx, s))) {
+					ret = s->stop;
+					goto out;
+				}
+				break;
+			}
 			case TAG_CHILD:
 				if (waitpid(s->child, &s->child_status, 0) == s->child) {
 					s->child_done = true;
@@ -291,9 +383,70 @@ static int loop(struct session *s, int sigfd)
 out:
 	if (tfd >= 0)
 		close(tfd);
+	if (tick >= 0)
+		close(tick);
 	if (ep >= 0)
 		close(ep);
 	return ret;
+}
+
+/* How long a command that outlives the session has between SIGTERM and
+ * SIGKILL. */
+#define TERM_GRACE_MS 2000
+
+/* Has the command ended? Reaps it if so. */
+static bool child_reaped(struct session *s)
+{
+	pid_t r = waitpid(s->child, &s->child_status, WNOHANG);
+
+	if (r == s->child || (r < 0 && errno == ECHILD)) {
+		if (r < 0) /* reaped elsewhere: the status is lost; not 0 */
+			s->child_status = 1 << 8;
+		s->child_done = true;
+	}
+	return s->child_done;
+}
+
+/*
+ * The session stopped with the command still running: SIGTERM, then up to
+ * TERM_GRACE_MS for it to end (a further signal to zmtrace cuts that
+ * short), then SIGKILL. Its status is kept: zmtrace exits with it.
+ */
+static void stop_command(struct session *s, int sigfd)
+{
+	if (!s->child || s->child_done || child_reaped(s))
+		return;
+	kill(s->child, SIGTERM);
+	uint64_t deadline = now_boot_ns() + TERM_GRACE_MS * NSEC_PER_MSEC;
+	bool hurry = false;
+
+	while (!child_reaped(s) && !hurry) {
+		uint64_t now = now_boot_ns();
+
+		if (now >= deadline)
+			break;
+		/* The pidfd polls readable when the command ends; without
+		 * one (old kernel), look again every 20 ms. */
+		struct pollfd pfd[2] = {
+			{ .fd = sigfd, .events = POLLIN },
+			{ .fd = s->child_pidfd, .events = POLLIN },
+		};
+		int ms = (int)((deadline - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
+
+		if (s->child_pidfd < 0 && ms > 20)
+			ms = 20;
+		if (poll(pfd, s->child_pidfd >= 0 ? 2 : 1, ms) > 0 && (pfd[0].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+
+			hurry = read(sigfd, &si, sizeof(si)) == sizeof(si);
+		}
+	}
+	if (s->child_done)
+		return;
+	kill(s->child, SIGKILL);
+	while (waitpid(s->child, &s->child_status, 0) < 0 && errno == EINTR)
+		;
+	s->child_done = true;
 }
 
 int session_run(const struct session_opts *o)
@@ -304,9 +457,13 @@ int session_run(const struct session_opts *o)
 			  : o->comm	       ? ZM_FILTER_COMM
 					       : ZM_FILTER_NONE,
 		.lifecycle = o->lifecycle,
+		.zombies = o->zombies,
+		.rss = o->rss,
+		.rss_threshold = o->rss_threshold,
+		.sample_hz = o->sample_hz,
 		.verbose = o->verbose,
-		.on_event = o->on_event,
-		.ctx = o->ctx,
+		.on_event = deliver,
+		.ctx = &s,
 	};
 	char err[768], what[256];
 	int status = 1, sigfd = -1;
@@ -360,8 +517,10 @@ int session_run(const struct session_opts *o)
 		fprintf(stderr, "zmtrace: cannot follow pid %u: %s\n", o->pid, strerror(-ret));
 		goto out;
 	}
-	if (o->on_ready && o->on_ready(o->ctx, &s))
+	if (o->on_ready && stopped_by(&s, o->on_ready(o->ctx, &s))) {
+		ret = s.stop;
 		goto out;
+	}
 	if (o->command && start_command(&s, o->command, err, sizeof(err))) {
 		fprintf(stderr, "zmtrace: %s\n", err);
 		status = 127;
@@ -370,22 +529,29 @@ int session_run(const struct session_opts *o)
 	describe(&s, what, sizeof(what));
 	fprintf(stderr, "zmtrace: tracing %s%s\n", what,
 		o->command ? "" : "; Ctrl-C to end");
-	if (loop(&s, sigfd))
+	ret = loop(&s, sigfd);
+	/* Stopped by a signal, --duration, an error or a callback: a
+	 * command still running is ended, its zombies seen. */
+	stop_command(&s, sigfd);
+	if (ret)
 		goto out;
 	/* Everything that happened before the stop is in the ring buffer. */
 	ret = tracer_consume(s.tracer);
+	if (s.stop) {
+		ret = s.stop;
+		goto out;
+	}
 	if (ret < 0) {
 		fprintf(stderr, "zmtrace: reading events: %s\n", strerror(-ret));
 		goto out;
 	}
-	if (o->on_end && o->on_end(o->ctx, &s))
+	if (o->on_end && (ret = stopped_by(&s, o->on_end(o->ctx, &s))))
 		goto out;
 	status = o->command ? exit_status_of(s.child_status) : 0;
 out:
-	if (s.child && !s.child_done) {
-		kill(s.child, SIGTERM);
-		waitpid(s.child, NULL, 0);
-	}
+	if (ret == -EPIPE)
+		status = 141; /* the output's reader went away: 128 + SIGPIPE */
+	stop_command(&s, sigfd);
 	if (s.child_pidfd >= 0)
 		close(s.child_pidfd);
 	if (sigfd >= 0)

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "tracer.h"
 
@@ -21,18 +22,53 @@ struct session_opts {
 	const char *comm; /* -c: processes named this, or whose parent is */
 	char **command;	  /* -- COMMAND ARGS: run and follow it (NULL-ended) */
 	bool lifecycle;	  /* the kernel side also sends FORK/EXEC/autoreaps */
+	bool zombies;	  /* zombie events */
+	bool rss;	  /* memory events */
+	uint64_t rss_threshold; /* bytes */
+	unsigned sample_hz;	/* memory by sampling */
+	double interval;	/* seconds between on_tick calls (0: none) */
 	bool verbose;
+	/* Where the records go (cli.h sets it), or NULL. A pipe or socket is
+	 * watched: when its reader goes away, the session ends at once (as
+	 * for -EPIPE below) even if no record is due. */
+	FILE *out;
 	void *ctx;
-	int (*on_event)(void *ctx, const struct zm_event *e);
+	/*
+	 * The callbacks return 0 to go on. Any other value stops the session
+	 * (no more callbacks; the -- COMMAND is ended as on Ctrl-C); the
+	 * callback has printed a one-line error, and zmtrace exits with
+	 * status 1, except after -EPIPE (out_check() in output.h): the output's
+	 * reader went away, nothing is printed, and the status is 141.
+	 */
+	int (*on_event)(void *ctx, const struct zm_hdr *h, size_t size);
+	/* Every interval seconds (system memory samples, screen refresh). */
+	int (*on_tick)(void *ctx, struct session *s);
 	/* Attached, before the "tracing" line: read what already exists. */
 	int (*on_ready)(void *ctx, struct session *s);
 	/* Stopped and drained: conclude (print the summary). */
 	int (*on_end)(void *ctx, struct session *s);
 };
 
-/* Runs the session; returns the status zmtrace should exit with: the
+/*
+ * Runs the session; returns the status zmtrace should exit with: the
  * command's (128+signal when it was killed) in -- mode, else 0; 1 after an
- * error, printed as one line on stderr. */
+ * error, printed as one line on stderr; 141 when the output's reader went
+ * away.
+ *
+ * Signals (SIGINT, SIGTERM, SIGHUP) stop the session; in -- mode the first
+ * one is the command's:
+ *  - from the terminal (Ctrl-C, hangup: si_code SI_KERNEL) the command has
+ *    it already (it runs in our process group) and it is not sent again;
+ *  - from a process of our own process group (the command's `kill 0`, a
+ *    script signalling its group), likewise: the group has it;
+ *  - from kill() by another process (SI_USER, SI_QUEUE...: addressed to
+ *    zmtrace) it is forwarded to the command. A kill() to our whole process
+ *    group from outside it looks the same and reaches the command twice:
+ *    signal zmtrace's pid instead.
+ * The second signal stops zmtrace: a command still running gets SIGTERM,
+ * then SIGKILL 2 s later (at once on a third signal); zmtrace exits with its
+ * status (143, 137, ...) after the summary.
+ */
 int session_run(const struct session_opts *o);
 
 struct tracer *session_tracer(struct session *s);

@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/perf_event.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,54 +19,97 @@
 
 #define TRACEFS "/sys/kernel/tracing"
 #define TRACEFS_MAGIC 0x74726163
+#define CAP_SYS_ADMIN_BIT 21
 #define CAP_PERFMON_BIT 38
+#define DIS_OOM 1u
 #define CAP_BPF_BIT 39
 
 struct tracer {
 	struct zmtrace_bpf *skel;
 	struct ring_buffer *rb;
 	bool exact_reaps;
-	bool mounted_tracefs;
-	char warning[256];
-	int (*on_event)(void *ctx, const struct zm_event *e);
+	unsigned disabled; /* optional programs this kernel refused: DIS_* */
+	bool no_sys_admin; /* CAP_BPF + CAP_PERFMON only */
+	char warning[512];
+	struct bpf_link **sample_links; /* --sample: one per CPU */
+	int nsample_links;
+	int (*on_event)(void *ctx, const struct zm_hdr *h, size_t size);
 	void *ctx;
 };
 
-/* libbpf's messages: the last warning is kept for the error line (it names
- * the program and the kernel's reason); all of them with --verbose. */
-static __thread char last_libbpf_msg[512];
+/*
+ * libbpf reports through a print callback without a context argument, so
+ * what it says about a failed load is kept in thread-local storage: the
+ * program it could not load, and the verifier's reason (the last line of
+ * its log that says something). All messages go to stderr with --verbose.
+ */
+struct load_failure {
+	char prog[64];
+	char reason[256];
+	char last[256]; /* libbpf's last warning, if nothing better */
+};
+static __thread struct load_failure failure;
 static __thread bool libbpf_verbose;
+
+/* The verifier's log comes in one message: keep its last telling line. */
+static void keep_reason(const char *log)
+{
+	const char *end = strstr(log, "-- END PROG LOAD LOG --");
+	const char *p = log;
+
+	while (p && (!end || p < end)) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (n && strncmp(p, "processed ", 10) && strncmp(p, "verification time", 17) &&
+		    strncmp(p, "stack depth", 11) && strncmp(p, "mark_precise", 12) &&
+		    strncmp(p, "-- ", 3) && strncmp(p, "libbpf: ", 8) && !strstr(p, "BEGIN PROG LOAD LOG"))
+			snprintf(failure.reason, sizeof(failure.reason), "%.*s", (int)n, p);
+		p = nl ? nl + 1 : NULL;
+	}
+}
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG && !libbpf_verbose)
 		return 0;
-	char line[512];
+	char msg[8192];
 	va_list copy;
 
 	va_copy(copy, ap);
-	vsnprintf(line, sizeof(line), fmt, copy);
+	vsnprintf(msg, sizeof(msg), fmt, copy);
 	va_end(copy);
-	line[strcspn(line, "\n")] = 0;
-	if (level == LIBBPF_WARN && line[0])
-		snprintf(last_libbpf_msg, sizeof(last_libbpf_msg), "%s", line);
+	if (level == LIBBPF_WARN) {
+		const char *q;
+		char name[64];
+
+		if (sscanf(msg, "libbpf: prog '%63[^']': BPF program load failed", name) == 1 ||
+		    sscanf(msg, "prog '%63[^']': BPF program load failed", name) == 1)
+			snprintf(failure.prog, sizeof(failure.prog), "%s", name);
+		if ((q = strstr(msg, "BEGIN PROG LOAD LOG --\n")))
+			keep_reason(q + strlen("BEGIN PROG LOAD LOG --\n"));
+		snprintf(failure.last, sizeof(failure.last), "%.*s", (int)strcspn(msg, "\n"), msg);
+	}
 	if (libbpf_verbose)
-		fprintf(stderr, "libbpf: %s\n", line);
+		fputs(msg, stderr);
 	return 0;
 }
 
-static bool has_caps(void)
+/* The effective capabilities (all of them for root when capget fails). */
+static uint64_t effective_caps(void)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2];
 
-	if (geteuid() == 0)
-		return true;
 	if (syscall(SYS_capget, &hdr, data))
-		return false;
-	uint64_t eff = (uint64_t)data[1].effective << 32 | data[0].effective;
+		return geteuid() == 0 ? ~0ULL : 0;
+	return (uint64_t)data[1].effective << 32 | data[0].effective;
+}
 
-	return (eff >> CAP_BPF_BIT & 1) && (eff >> CAP_PERFMON_BIT & 1);
+static bool has_caps(uint64_t eff)
+{
+	return (eff >> CAP_SYS_ADMIN_BIT & 1) ||
+	       ((eff >> CAP_BPF_BIT & 1) && (eff >> CAP_PERFMON_BIT & 1));
 }
 
 static bool is_tracefs(const char *path)
@@ -77,7 +121,7 @@ static bool is_tracefs(const char *path)
 
 /* The syscall tracepoints need tracefs (libbpf reads their ids there).
  * Returns NULL when usable, else why not. */
-static const char *prepare_tracefs(struct tracer *t)
+static const char *prepare_tracefs(void)
 {
 	static const char *const need[] = {
 		TRACEFS "/events/syscalls/sys_exit_wait4",
@@ -91,7 +135,6 @@ static const char *prepare_tracefs(struct tracer *t)
 	if (!is_tracefs(TRACEFS)) {
 		if (mount("nodev", TRACEFS, "tracefs", 0, NULL))
 			return strerror(errno);
-		t->mounted_tracefs = true;
 	}
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (access(need[i], F_OK))
@@ -102,37 +145,80 @@ static const char *prepare_tracefs(struct tracer *t)
 static int on_ringbuf(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
-	struct zm_event e;
 
-	if (size < sizeof(e))
+	if (size < sizeof(struct zm_hdr))
 		return 0;
-	memcpy(&e, data, sizeof(e));
-	return t->on_event(t->ctx, &e);
+	return t->on_event(t->ctx, data, size); /* the ring buffer aligns to 8 */
 }
 
-/* After a failed load: the program the kernel refused (libbpf loads them in
- * order and stops at the first failure), or NULL. */
+/* After a failed load: the program the kernel refused, or NULL. (libbpf
+ * unloads them all on failure: only its message names the culprit.) */
 static struct bpf_program *failed_program(struct tracer *t)
 {
-	struct bpf_program *prog;
-
-	bpf_object__for_each_program(prog, t->skel->obj)
-		if (bpf_program__autoload(prog) && bpf_program__fd(prog) < 0)
-			return prog;
-	return NULL;
+	return failure.prog[0] ? bpf_object__find_program_by_name(t->skel->obj, failure.prog)
+			       : NULL;
 }
 
 static void name_failed_program(struct tracer *t, int err, char *buf, size_t len)
 {
 	struct bpf_program *prog = failed_program(t);
+	const char *why = failure.reason[0] ? failure.reason : failure.last;
 
 	if (prog)
 		snprintf(buf, len, "cannot load BPF program %s (%s): %s%s%s",
 			 bpf_program__name(prog), bpf_program__section_name(prog), strerror(-err),
-			 last_libbpf_msg[0] ? ": " : "", last_libbpf_msg);
+			 why[0] ? ": " : "", why);
 	else
 		snprintf(buf, len, "cannot load the BPF programs: %s%s%s", strerror(-err),
-		 last_libbpf_msg[0] ? ": " : "", last_libbpf_msg);
+			 why[0] ? ": " : "", why);
+}
+
+/* --sample HZ: the sampling program on a CPU clock event on every CPU. */
+static int attach_sampling(struct tracer *t, unsigned hz, char *err, size_t errlen)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (ncpu <= 0) {
+		snprintf(err, errlen, "cannot count the CPUs: %s", strerror(-ncpu));
+		return ncpu ? ncpu : -EINVAL;
+	}
+	t->sample_links = calloc((size_t)ncpu, sizeof(*t->sample_links));
+	if (!t->sample_links) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		struct perf_event_attr attr = {
+			.type = PERF_TYPE_SOFTWARE,
+			.config = PERF_COUNT_SW_CPU_CLOCK,
+			.size = sizeof(attr),
+			.sample_freq = hz,
+			.freq = 1,
+		};
+		int fd = (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == ENODEV)
+				continue; /* a possible CPU that is not online */
+			int ret = -errno;
+
+			snprintf(err, errlen, "cannot open a CPU clock event on CPU %d: %s", cpu,
+				 strerror(errno));
+			return ret;
+		}
+		struct bpf_link *l = bpf_program__attach_perf_event(t->skel->progs.zm_sample, fd);
+
+		if (!l) {
+			int ret = -errno;
+
+			close(fd);
+			snprintf(err, errlen, "cannot attach the sampling program on CPU %d: %s", cpu,
+				 strerror(errno));
+			return ret;
+		}
+		t->sample_links[t->nsample_links++] = l;
+	}
+	return 0;
 }
 
 /* Open and load the skeleton; -EAGAIN when only the group_dead exit
@@ -141,7 +227,15 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, bool leg
 			 char *err, size_t errlen)
 {
 	zmtrace_bpf__destroy(t->skel);
-	t->skel = zmtrace_bpf__open();
+	memset(&failure, 0, sizeof(failure));
+	/* CO-RE looks for types this kernel lacks (the pre-6.2 mm counters)
+	 * in module BTFs too, and listing those needs CAP_SYS_ADMIN: without
+	 * it, name the kernel's BTF explicitly, which keeps the search there
+	 * (at the price of parsing it once more). */
+	LIBBPF_OPTS(bpf_object_open_opts, opts,
+		    .btf_custom_path = t->no_sys_admin ? "/sys/kernel/btf/vmlinux" : NULL);
+
+	t->skel = zmtrace_bpf__open_opts(&opts);
 	if (!t->skel) {
 		int ret = -errno;
 
@@ -151,11 +245,29 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, bool leg
 	t->skel->rodata->filter_mode = o->filter;
 	memcpy((char *)t->skel->rodata->filter_comm, o->comm, ZM_COMM_LEN);
 	t->skel->rodata->emit_lifecycle = o->lifecycle;
+	t->skel->rodata->track_rss = o->rss;
+	t->skel->rodata->track_zombies = o->zombies;
+	t->skel->rodata->test_old_exit = getenv("ZMTRACE_TEST_OLD_EXIT") != NULL;
+	long page = sysconf(_SC_PAGESIZE);
+
+	t->skel->rodata->page_shift = (uint32_t)__builtin_ctzl(page > 0 ? (unsigned long)page : 4096);
+	t->skel->rodata->rss_threshold_pages =
+		o->rss_threshold ? (o->rss_threshold + (uint64_t)page - 1) / (uint64_t)page : 256;
+	bpf_program__set_autoload(t->skel->progs.zm_rss, o->rss && !o->sample_hz);
+	bpf_program__set_autoload(t->skel->progs.zm_sample, o->rss && o->sample_hz);
+	bpf_program__set_autoload(t->skel->progs.zm_oom, o->rss && !(t->disabled & DIS_OOM));
 	bpf_map__set_max_entries(t->skel->maps.events,
 				 o->ringbuf_bytes ? (uint32_t)o->ringbuf_bytes : 4u << 20);
 	bpf_program__set_autoload(t->skel->progs.zm_exit, !legacy_exit);
 	bpf_program__set_autoload(t->skel->progs.zm_exit_legacy, legacy_exit);
-	if (!t->exact_reaps) {
+	bpf_program__set_autoload(t->skel->progs.zm_free, o->zombies);
+	bpf_program__set_autoload(t->skel->progs.zm_signal, o->zombies);
+	/* fork: following a pid tree, fresh memory slots, lifecycle events;
+	 * exec: memory at exec, lifecycle events. Otherwise not attached. */
+	bpf_program__set_autoload(t->skel->progs.zm_fork,
+				  o->filter == ZM_FILTER_FOLLOW || o->rss || o->lifecycle);
+	bpf_program__set_autoload(t->skel->progs.zm_exec, o->rss || o->lifecycle);
+	if (!t->exact_reaps || !o->zombies) {
 		bpf_program__set_autoload(t->skel->progs.zm_wait4_exit, false);
 		bpf_program__set_autoload(t->skel->progs.zm_waitid_enter, false);
 		bpf_program__set_autoload(t->skel->progs.zm_waitid_exit, false);
@@ -164,8 +276,18 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, bool leg
 
 	if (!ret)
 		return 0;
-	if (!legacy_exit && failed_program(t) == t->skel->progs.zm_exit)
+	struct bpf_program *failed = failed_program(t);
+
+	if (!legacy_exit && failed == t->skel->progs.zm_exit)
 		return -EAGAIN;
+	/* mark_victim(task, uid) is 6.6's: older kernels lose OOM events only. */
+	if (failed == t->skel->progs.zm_oom && !(t->disabled & DIS_OOM)) {
+		t->disabled |= DIS_OOM;
+		snprintf(t->warning, sizeof(t->warning),
+			 "OOM kills are not traced: this kernel's mark_victim tracepoint is not the "
+			 "expected (task, uid) one");
+		return -EAGAIN;
+	}
 	name_failed_program(t, ret, err, errlen);
 	return ret;
 }
@@ -173,7 +295,9 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, bool leg
 int tracer_open(struct tracer **out, const struct tracer_opts *o, char *err, size_t errlen)
 {
 	*out = NULL;
-	if (!has_caps()) {
+	uint64_t caps = effective_caps();
+
+	if (!has_caps(caps)) {
 		snprintf(err, errlen, "permission denied: run as root (or with CAP_BPF and CAP_PERFMON)");
 		return -EPERM;
 	}
@@ -183,7 +307,6 @@ int tracer_open(struct tracer **out, const struct tracer_opts *o, char *err, siz
 		return -ENOTSUP;
 	}
 	libbpf_verbose = o->verbose;
-	last_libbpf_msg[0] = 0;
 	libbpf_set_print(libbpf_print);
 
 	struct tracer *t = calloc(1, sizeof(*t));
@@ -194,10 +317,11 @@ int tracer_open(struct tracer **out, const struct tracer_opts *o, char *err, siz
 	}
 	t->on_event = o->on_event;
 	t->ctx = o->ctx;
+	t->no_sys_admin = !(caps >> CAP_SYS_ADMIN_BIT & 1);
 	int ret;
-	const char *why = prepare_tracefs(t);
+	const char *why = o->zombies ? prepare_tracefs() : NULL;
 
-	t->exact_reaps = !why;
+	t->exact_reaps = o->zombies && !why;
 	if (why)
 		snprintf(t->warning, sizeof(t->warning),
 			 "wait4/waitid tracepoints unavailable (tracefs: %s): reaps are seen when the "
@@ -205,20 +329,30 @@ int tracer_open(struct tracer **out, const struct tracer_opts *o, char *err, siz
 	/* sched_process_exit(p, group_dead) is 6.16's; older kernels refuse
 	 * that program, and get the one that reads signal->live instead.
 	 * (Trying is cheaper than parsing the kernel's BTF once more.)
-	 * ZMTRACE_LEGACY_EXIT=1 takes the older way here too, for tests. */
-	for (int legacy = !!getenv("ZMTRACE_LEGACY_EXIT"); legacy < 2; legacy++) {
+	 * For tests: ZMTRACE_LEGACY_EXIT=1 takes the older way at once, and
+	 * ZMTRACE_TEST_OLD_EXIT=1 makes the newer program fail to load as it
+	 * would on an older kernel. */
+	bool legacy = getenv("ZMTRACE_LEGACY_EXIT") != NULL;
+
+	for (int tries = 0; tries < 3; tries++) {
+		unsigned before = t->disabled;
+
 		ret = open_and_load(t, o, legacy, err, errlen);
 		if (ret != -EAGAIN)
 			break;
+		if (t->disabled == before)
+			legacy = true; /* it was the exit program */
 	}
 	if (ret)
 		goto fail;
 	ret = zmtrace_bpf__attach(t->skel);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach the BPF programs: %s%s%s", strerror(-ret),
-			 last_libbpf_msg[0] ? ": " : "", last_libbpf_msg);
+			 failure.last[0] ? ": " : "", failure.last);
 		goto fail;
 	}
+	if (o->rss && o->sample_hz && (ret = attach_sampling(t, o->sample_hz, err, errlen)))
+		goto fail;
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_ringbuf, t, NULL);
 	if (!t->rb) {
 		ret = -errno;
@@ -237,9 +371,12 @@ void tracer_close(struct tracer *t)
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
+	for (int i = 0; i < t->nsample_links; i++)
+		bpf_link__destroy(t->sample_links[i]); /* closes the perf event too */
+	free(t->sample_links);
 	zmtrace_bpf__destroy(t->skel);
-	if (t->mounted_tracefs)
-		umount2(TRACEFS, MNT_DETACH); /* leave the machine as we found it */
+	/* tracefs stays mounted, as perf and systemd leave it: unmounting
+	 * could pull it from under another tool starting meanwhile. */
 	free(t);
 }
 

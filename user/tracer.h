@@ -17,10 +17,15 @@ struct tracer_opts {
 	enum zm_filter filter;
 	char comm[ZM_COMM_LEN]; /* ZM_FILTER_COMM */
 	bool lifecycle;		/* also send FORK, EXEC and autoreaped EXIT */
+	bool zombies;		/* the zombie programs (exit, reaps) */
+	bool rss;		/* memory: rss_stat (or sampling), OOM kills */
+	uint64_t rss_threshold; /* bytes of change that make an RSS event */
+	unsigned sample_hz;	/* memory by sampling at this rate, not rss_stat */
 	size_t ringbuf_bytes;	/* 0: 4 MiB */
 	bool verbose;		/* libbpf's messages on stderr */
-	/* Called for every event; return non-zero to stop the current poll. */
-	int (*on_event)(void *ctx, const struct zm_event *e);
+	/* Called for every record (a struct zm_event or zm_mem_event, which
+	 * both start with a struct zm_hdr); non-zero stops the current poll. */
+	int (*on_event)(void *ctx, const struct zm_hdr *h, size_t size);
 	void *ctx;
 };
 

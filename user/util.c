@@ -106,3 +106,49 @@ int parse_pid(const char *s, uint32_t *out)
 	*out = (uint32_t)v;
 	return 0;
 }
+
+int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (!(s[0] >= '0' && s[0] <= '9') && s[0] != '.')
+		return -1;
+	errno = 0;
+	double v = strtod(s, &end);
+
+	if (errno || end == s || !isfinite(v) || v < 0)
+		return -1;
+	double mult = 1;
+
+	switch (*end) {
+	case 'k': case 'K': mult = 1024.0; end++; break;
+	case 'm': case 'M': mult = 1024.0 * 1024; end++; break;
+	case 'g': case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
+	case 't': case 'T': mult = 1024.0 * 1024 * 1024 * 1024; end++; break;
+	default: break;
+	}
+	if (mult > 1 && *end == 'i')
+		end++;
+	if (*end == 'B' || (*end == 'b' && mult > 1))
+		end++;
+	if (*end || v * mult > 1e18)
+		return -1;
+	*out = (uint64_t)(v * mult);
+	return 0;
+}
+
+void fmt_kb(char *buf, size_t len, uint64_t kb)
+{
+	static const char unit[] = "KMGTP";
+	double v = (double)kb;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (v >= 100 || u == 0)
+		snprintf(buf, len, "%.0f%c", v, unit[u]);
+	else
+		snprintf(buf, len, "%.1f%c", v, unit[u]);
+}

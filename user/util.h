@@ -29,5 +29,10 @@ void copy_comm(char dst[16], const char *src);
 int parse_seconds(const char *s, double *out);
 /* Parse a pid (decimal digits only): 0 on success. */
 int parse_pid(const char *s, uint32_t *out);
+/* Parse a size in bytes: "4096", "512K", "1.5M", "2G" (binary units; "KiB",
+ * "MB" and such are taken as the same). 0 on success. */
+int parse_size(const char *s, uint64_t *out);
+/* "512K", "1.5M", "12.3G": at most 6 characters, binary units, from KiB. */
+void fmt_kb(char *buf, size_t len, uint64_t kb);
 
 #endif

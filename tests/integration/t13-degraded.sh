@@ -70,6 +70,19 @@ test_expect 'the pre-6.16 exit program: a leader dying before its last thread is
 	T_EXIT=$t_last expect_pair "$pid" zf-thr zf-threads wait4
 '
 
+test_expect 'a kernel that refuses the group_dead exit program: zmtrace falls back to the older one by itself' '
+	ZMTRACE_TEST_OLD_EXIT=1 zm_run -- "$ZF" -o "$PWD/zf.out" late 2 20 &&
+	expect_zm_rc 0 &&
+	for pid in $(zfall ".event == \"reaped\"" .pid); do
+		expect_pair "$pid" zf-child zf-late wait4 || exit 1
+	done
+'
+
+test_expect 'a refused program is named, with the kernel'"'"'s reason, in one line' '
+	ZMTRACE_TEST_OLD_EXIT=1 ZMTRACE_LEGACY_EXIT= "$ZMTRACE" zombies -v --duration 0.1 >out 2>err </dev/null
+	grep -q "zm_exit" err
+'
+
 test_expect 'not root: one line that says so, status 1' '
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$ZMTRACE" zombies >out 2>err
 	rc=$? &&

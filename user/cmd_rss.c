@@ -1,0 +1,146 @@
+/* zmtrace rss: every process's memory as it changes (RSS, VSIZE, swap),
+ * system memory every interval, OOM kills; at the end, the leak suspects. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "memstate.h"
+#include "out_mem.h"
+#include "procscan.h"
+#include "sysmem.h"
+#include "util.h"
+
+struct rss {
+	struct out_mem out;
+	struct memstate *mem;
+	struct sysmem_hist sys;
+	struct session *session;
+	bool sys_ok; /* /proc/meminfo readable */
+	int err;
+};
+
+static int on_event(void *ctx, const struct zm_hdr *h, size_t size)
+{
+	struct rss *r = ctx;
+	const struct zm_mem_event *e = (const struct zm_mem_event *)h;
+
+	if ((h->type != ZM_EV_RSS && h->type != ZM_EV_OOM) || size < sizeof(*e))
+		return 0;
+	if (mst_event(r->mem, e, NULL))
+		r->err = -ENOMEM;
+	if (h->type == ZM_EV_OOM)
+		out_oom(&r->out, e);
+	else
+		out_rss(&r->out, e);
+	return 0;
+}
+
+static int sample_system(struct rss *r)
+{
+	struct sysmem s;
+	int err = sysmem_read(&s, now_boot_ns());
+
+	if (err) {
+		if (r->sys_ok)
+			fprintf(stderr, "zmtrace: reading /proc/meminfo: %s\n", strerror(-err));
+		r->sys_ok = false;
+		return 0; /* the per-process figures go on */
+	}
+	r->sys_ok = true;
+	sysmem_hist_add(&r->sys, &s);
+	out_sysmem(&r->out, &s);
+	return 0;
+}
+
+static int on_tick(void *ctx, struct session *s)
+{
+	(void)s;
+	return sample_system(ctx);
+}
+
+/* Processes that exist at start: their figures from /proc. */
+static int seed(void *ctx, const struct ps_proc *p)
+{
+	struct rss *r = ctx;
+	struct ps_proc parent = { .comm = "?" };
+	struct zm_mem_event figures = { 0 };
+
+	if (p->state == 'Z' || ps_read_mem(p->pid, &figures))
+		return 0; /* a zombie or kernel thread has no memory */
+	if (ps_read(p->ppid, &parent))
+		parent.comm[0] = 0;
+	if (!session_selects(r->session, p->pid, p->comm, parent.comm))
+		return 0;
+	return mst_seed(r->mem, p->pid, p->comm, now_boot_ns(), &figures);
+}
+
+static int on_ready(void *ctx, struct session *s)
+{
+	struct rss *r = ctx;
+
+	r->session = s;
+	int err = ps_scan(seed, r);
+
+	if (err) {
+		fprintf(stderr, "zmtrace: reading /proc: %s\n", strerror(-err));
+		return -1;
+	}
+	return sample_system(r);
+}
+
+static int on_end(void *ctx, struct session *s)
+{
+	struct rss *r = ctx;
+	struct mem_summary_opts so = {
+		.now_ns = now_boot_ns(),
+		.lost_ringbuf = tracer_drops(session_tracer(s), ZM_DROP_RINGBUF),
+		.sys = r->sys_ok ? &r->sys : NULL,
+	};
+
+	if (r->err || out_mem_summary(&r->out, r->mem, &so)) {
+		fprintf(stderr, "zmtrace: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_rss(int argc, char **argv)
+{
+	static const char usage[] =
+		"zmtrace rss [--json] [--threshold SIZE] [--interval SEC] [--duration SEC] "
+		"[--sample HZ] [-p PID] [-c COMM] [-v] [-- COMMAND [ARG...]]";
+	struct trace_args a = {
+		.s = { .what = "memory", .rss = true, .rss_threshold = 1 << 20, .interval = 1 },
+		.memory_options = true,
+	};
+	int ret = parse_trace_args(argc, argv, usage, &a);
+
+	if (ret)
+		return ret == 1 ? 0 : 2;
+	struct rss *r = calloc(1, sizeof(*r));
+
+	if (!r || !(r->mem = mst_new(0))) {
+		free(r);
+		fprintf(stderr, "zmtrace: out of memory\n");
+		return 1;
+	}
+	r->out = (struct out_mem){ .f = stdout, .json = a.json };
+	sysmem_hist_init(&r->sys);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	a.s.ctx = r;
+	a.s.on_event = on_event;
+	a.s.on_ready = on_ready;
+	a.s.on_tick = on_tick;
+	a.s.on_end = on_end;
+	ret = session_run(&a.s);
+	mst_free(r->mem);
+	free(r);
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "zmtrace: writing output: %s\n", strerror(errno));
+		return ret ? ret : 1;
+	}
+	return ret;
+}
