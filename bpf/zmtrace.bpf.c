@@ -91,28 +91,37 @@ struct {
 } waitid_infop SEC(".maps");
 
 /*
- * Memory tracking state, one slot per mm in a direct-mapped table indexed by
- * a hash of the mm pointer: an array map, whose lookups the verifier inlines,
- * so the rss_stat handler's common path makes no helper call. Two mms that
- * share a slot take it from each other, each take sending a ZM_M_FIRST event
- * (exact figures, more events: never a lost change).
+ * Memory tracking state: one 32-byte slot per mm, in a 2-way set-associative
+ * table indexed by a hash of the mm. An array map, whose lookups the
+ * verifier inlines, so the rss_stat handler's common path makes no helper
+ * call; and small (16 KiB), so the kernel allocates it from the direct map
+ * rather than vmalloc: with page-table isolation and no PCID, every page
+ * fault flushes the TLB, and a vmalloc'd table cost a page walk (~35 ns
+ * here) on every event. An mm that finds both ways of its set taken takes
+ * one, sending a ZM_M_FIRST event (exact figures, one more event: never a
+ * lost change).
  */
-#define MM_SLOTS_LOG2 14
+#define MM_SETS_LOG2 8
 enum { SLOT_LIVE = 1, SLOT_IGNORED = 2 /* not selected, or exiting */ };
 
 struct zm_mm_slot {
-	__u64 mm; /* mm_key() */
-	__u64 last_res; /* pages, as last sent */
-	__u64 last_swap;
-	__u32 state;
-	__u32 pad;
+	__u64 mm;	   /* mm_key() */
+	__u32 last_res;	   /* resident pages, as last sent */
+	__u32 last_swap;   /* swap entries, as last sent */
+	__u32 last_member[3]; /* file, anon, shmem pages as last sent */
+	__u16 state;
+	__u16 next_victim; /* way[0] only: the way to take next */
+};
+
+struct zm_mm_set {
+	struct zm_mm_slot way[2];
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1 << MM_SLOTS_LOG2);
+	__uint(max_entries, 1 << MM_SETS_LOG2);
 	__type(key, __u32);
-	__type(value, struct zm_mm_slot);
+	__type(value, struct zm_mm_set);
 } mmslots SEC(".maps");
 
 static __always_inline void count_drop(__u32 kind)
@@ -236,11 +245,37 @@ static __always_inline __u64 mm_key(struct mm_struct *mm)
 	return addr;
 }
 
-static __always_inline struct zm_mm_slot *slot_for(__u64 key)
+static __always_inline struct zm_mm_set *set_for(__u64 key)
 {
-	__u32 idx = (__u32)((key * 0x9E3779B97F4A7C15ULL) >> (64 - MM_SLOTS_LOG2));
+	__u32 idx = (__u32)((key * 0x9E3779B97F4A7C15ULL) >> (64 - MM_SETS_LOG2));
 
 	return bpf_map_lookup_elem(&mmslots, &idx);
+}
+
+/* The slot of the mm named key, or NULL. */
+static __always_inline struct zm_mm_slot *slot_find(struct zm_mm_set *set, __u64 key)
+{
+	if (set->way[0].mm == key)
+		return &set->way[0];
+	if (set->way[1].mm == key)
+		return &set->way[1];
+	return NULL;
+}
+
+/* Take a slot for key: an empty or ignored way first, else in turn. */
+static __always_inline struct zm_mm_slot *slot_take(struct zm_mm_set *set, __u64 key)
+{
+	struct zm_mm_slot *s;
+
+	if (set->way[0].state != SLOT_LIVE)
+		s = &set->way[0];
+	else if (set->way[1].state != SLOT_LIVE)
+		s = &set->way[1];
+	else
+		s = &set->way[set->way[0].next_victim & 1];
+	set->way[0].next_victim ^= 1;
+	s->mm = key;
+	return s;
 }
 
 /* The task that owns mm (CONFIG_MEMCG), or NULL. */
@@ -308,37 +343,51 @@ static __always_inline bool mm_selected(struct task_struct *owner)
 	return selected(owner, owner->real_parent);
 }
 
+/* Record the figures just sent (or seen first). */
+static __always_inline void remember(struct zm_mm_slot *s, struct mm_struct *mm)
+{
+	__u64 file = pos(mm_counter(mm, MM_FILEPAGES)), anon = pos(mm_counter(mm, MM_ANONPAGES));
+	__u64 shmem = pos(mm_counter(mm, MM_SHMEMPAGES));
+
+	s->last_member[0] = (__u32)file;
+	s->last_member[1] = (__u32)anon;
+	s->last_member[2] = (__u32)shmem;
+	s->last_res = (__u32)(file + anon + shmem);
+	s->last_swap = (__u32)pos(mm_counter(mm, MM_SWAPENTS));
+}
+
 /*
- * The common path of memory tracking: has mm's resident memory or swap moved
- * by the threshold since its last event? Direct loads and an inlined array
- * lookup only, no helper call, until there is something to send.
+ * Has mm's resident memory or swap moved by the threshold since its last
+ * event? Direct loads and an inlined array lookup until there is something
+ * to send.
  */
 static __always_inline void check_mm(struct mm_struct *mm, __u32 flags)
 {
 	__u64 key = mm_key(mm);
-	struct zm_mm_slot *s = slot_for(key);
+	struct zm_mm_set *set = set_for(key);
 
-	if (!s)
+	if (!set)
 		return;
-	__u64 res = resident_pages(mm), swap = pos(mm_counter(mm, MM_SWAPENTS));
+	struct zm_mm_slot *s = slot_find(set, key);
 
-	if (s->mm == key) {
+	if (s) {
 		if (s->state != SLOT_LIVE)
 			return;
+		__u64 res = resident_pages(mm), swap = pos(mm_counter(mm, MM_SWAPENTS));
+
 		if (absdiff(res, s->last_res) < rss_threshold_pages &&
 		    absdiff(swap, s->last_swap) < rss_threshold_pages)
 			return;
 	} else {
 		struct task_struct *owner = mm_owner(mm);
 
-		s->mm = key;
+		s = slot_take(set, key);
 		s->state = mm_selected(owner) ? SLOT_LIVE : SLOT_IGNORED;
 		if (s->state != SLOT_LIVE)
 			return;
 		flags |= ZM_M_FIRST;
 	}
-	s->last_res = res;
-	s->last_swap = swap;
+	remember(s, mm);
 	emit_mem(ZM_EV_RSS, mm, mm_owner(mm), flags);
 }
 
@@ -347,21 +396,65 @@ static __always_inline void fresh_mm(struct mm_struct *mm, struct task_struct *o
 				     __u32 flags)
 {
 	__u64 key = mm_key(mm);
-	struct zm_mm_slot *s = slot_for(key);
+	struct zm_mm_set *set = set_for(key);
+
+	if (!set)
+		return;
+	struct zm_mm_slot *s = slot_find(set, key);
 
 	if (!s)
-		return;
-	s->mm = key;
-	s->last_res = resident_pages(mm);
-	s->last_swap = pos(mm_counter(mm, MM_SWAPENTS));
+		s = slot_take(set, key);
+	remember(s, mm);
 	s->state = mm_selected(owner) ? SLOT_LIVE : SLOT_IGNORED;
 	if (s->state == SLOT_LIVE && flags)
 		emit_mem(ZM_EV_RSS, mm, owner, flags);
 }
 
+/*
+ * rss_stat fires on every change of one counter (about once per page
+ * fault): the hottest path. Resident memory is the sum of three counters, so
+ * it cannot have moved by the threshold unless one of them moved by a third
+ * of it since the last event; that one counter (just written, so in cache)
+ * and this mm's slot (one cache line) are all the common case reads.
+ */
 SEC("tp_btf/rss_stat")
 int BPF_PROG(zm_rss, struct mm_struct *mm, int member)
 {
+	__u64 key = mm_key(mm);
+	struct zm_mm_set *set = set_for(key);
+
+	if (!set)
+		return 0;
+	struct zm_mm_slot *s = slot_find(set, key);
+
+	if (s) {
+		if (s->state != SLOT_LIVE)
+			return 0;
+		/* Constant indices: typed pointers take no variable offset. */
+		__u64 v, last, quick = rss_threshold_pages / 3;
+
+		switch (member) {
+		case MM_FILEPAGES:
+			v = pos(mm_counter(mm, MM_FILEPAGES));
+			last = s->last_member[0];
+			break;
+		case MM_ANONPAGES:
+			v = pos(mm_counter(mm, MM_ANONPAGES));
+			last = s->last_member[1];
+			break;
+		case MM_SHMEMPAGES:
+			v = pos(mm_counter(mm, MM_SHMEMPAGES));
+			last = s->last_member[2];
+			break;
+		default:
+			v = pos(mm_counter(mm, MM_SWAPENTS));
+			last = s->last_swap;
+			quick = rss_threshold_pages;
+			break;
+		}
+		if (absdiff(v, last) < quick)
+			return 0;
+	}
 	check_mm(mm, 0);
 	return 0;
 }
@@ -534,12 +627,15 @@ static __always_inline int on_group_exit(struct task_struct *task)
 
 	if (track_rss && task->mm) {
 		__u64 key = mm_key(task->mm);
-		struct zm_mm_slot *slot = slot_for(key);
+		struct zm_mm_set *set = set_for(key);
 
 		if (selected(leader, parent))
 			emit_mem(ZM_EV_RSS, task->mm, leader, ZM_M_EXIT);
-		if (slot) { /* exit_mmap()'s unmapping is no news */
-			slot->mm = key;
+		if (set) { /* exit_mmap()'s unmapping is no news */
+			struct zm_mm_slot *slot = slot_find(set, key);
+
+			if (!slot)
+				slot = slot_take(set, key);
 			slot->state = SLOT_IGNORED;
 		}
 	}

@@ -1,11 +1,49 @@
 /* Command-line parsing shared by the subcommands that trace. */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "output.h"
 #include "util.h"
+
+/* -o FILE: created mode 0600 (traces name processes), truncated, not
+ * inherited by the -- COMMAND. */
+static FILE *open_output(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+
+	if (!f) {
+		int err = errno;
+
+		if (fd >= 0)
+			close(fd);
+		fprintf(stderr, "zmtrace: cannot open %s: %s\n", path, strerror(err));
+	}
+	return f;
+}
+
+int trace_output_close(struct trace_args *a, int status)
+{
+	FILE *f = a->out ? a->out : stdout;
+	int err = 0;
+
+	if (fflush(f) == EOF)
+		err = errno;
+	else if (ferror(f))
+		err = EIO; /* met earlier: reported then, if out_check() was used */
+	if (f != stdout && fclose(f) == EOF && !err)
+		err = errno;
+	a->out = a->s.out = NULL;
+	if (!err || status == 141)
+		return status;
+	return out_write_error(err) == -EPIPE ? 141 : 1;
+}
 
 int parse_trace_args(int argc, char **argv, const char *usage, struct trace_args *a)
 {
@@ -13,19 +51,29 @@ int parse_trace_args(int argc, char **argv, const char *usage, struct trace_args
 		{ "json", no_argument, NULL, 'j' },   { "duration", required_argument, NULL, 'd' },
 		{ "pid", required_argument, NULL, 'p' }, { "comm", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "threshold", required_argument, NULL, 'T' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "sample", required_argument, NULL, 'S' },
 		{ 0 },
 	};
+	const char *output = NULL;
 	int c;
 
+	a->out = a->s.out = stdout;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+jd:p:c:vhT:i:S:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+jo:d:p:c:vhT:i:S:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			a->json = true;
+			break;
+		case 'o':
+			if (!optarg[0]) {
+				fprintf(stderr, "zmtrace: -o wants a file name\n");
+				return 2;
+			}
+			output = optarg;
 			break;
 		case 'd':
 			if (parse_seconds(optarg, &a->s.duration)) {
@@ -110,5 +158,13 @@ int parse_trace_args(int argc, char **argv, const char *usage, struct trace_args
 		fprintf(stderr, "zmtrace: -p, -c and -- COMMAND exclude each other\n");
 		return 2;
 	}
+	/* Opened last: nothing is created when the command line is wrong. */
+	if (output && !(a->out = a->s.out = open_output(output))) {
+		a->out = a->s.out = stdout;
+		return 2;
+	}
+	/* Each record is written whole, at once: live output, and a write
+	 * error shows right after the record that met it. */
+	setvbuf(a->out, NULL, _IOLBF, 0);
 	return 0;
 }

@@ -3,6 +3,7 @@
 #define ZM_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "session.h"
 
@@ -10,12 +11,23 @@ struct trace_args {
 	struct session_opts s;
 	bool json;
 	bool memory_options; /* set by the caller: accept --threshold, --interval, --sample */
+	/* Where the records go: stdout, or -o FILE (created mode 0600,
+	 * truncated, line-buffered). Also in s.out, for the session to watch.
+	 * trace_output_close() flushes and closes it. */
+	FILE *out;
 };
 
-/* Parses [--json] [--duration SEC] [-p PID] [-c COMM] [-v] [-- COMMAND...]
- * (and, with memory_options, [--threshold SIZE] [--interval SEC] [--sample HZ])
- * into a. Returns 0, 1 after --help (printed), or 2 after a usage error
- * (one line printed). usage: the subcommand's synopsis. */
+/* Parses [--json] [-o FILE] [--duration SEC] [-p PID] [-c COMM] [-v]
+ * [-- COMMAND...] (and, with memory_options, [--threshold SIZE]
+ * [--interval SEC] [--sample HZ]) into a. Returns 0, 1 after --help
+ * (printed), or 2 after a usage error or a FILE that cannot be opened (one
+ * line printed). usage: the subcommand's synopsis. */
 int parse_trace_args(int argc, char **argv, const char *usage, struct trace_args *a);
+
+/* After session_run() returned status: flush and close a->out. Returns the
+ * status to exit with: status, or, when the output could not be written,
+ * 141 if its reader went away (nothing printed) or 1 after one line
+ * "zmtrace: writing output: ..." (not printed twice; see output.h). */
+int trace_output_close(struct trace_args *a, int status);
 
 #endif

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "memstate.h"
 #include "out_mem.h"
+#include "output.h"
 #include "procscan.h"
 #include "sysmem.h"
 #include "util.h"
@@ -35,7 +36,7 @@ static int on_event(void *ctx, const struct zm_hdr *h, size_t size)
 		out_oom(&r->out, e);
 	else
 		out_rss(&r->out, e);
-	return 0;
+	return out_check(r->out.f);
 }
 
 static int sample_system(struct rss *r)
@@ -52,7 +53,7 @@ static int sample_system(struct rss *r)
 	r->sys_ok = true;
 	sysmem_hist_add(&r->sys, &s);
 	out_sysmem(&r->out, &s);
-	return 0;
+	return out_check(r->out.f);
 }
 
 static int on_tick(void *ctx, struct session *s)
@@ -104,14 +105,14 @@ static int on_end(void *ctx, struct session *s)
 		fprintf(stderr, "zmtrace: out of memory\n");
 		return -1;
 	}
-	return 0;
+	return out_check(r->out.f);
 }
 
 int cmd_rss(int argc, char **argv)
 {
 	static const char usage[] =
 		"zmtrace rss [--json] [--threshold SIZE] [--interval SEC] [--duration SEC] "
-		"[--sample HZ] [-p PID] [-c COMM] [-v] [-- COMMAND [ARG...]]";
+		"[--sample HZ] [-p PID] [-c COMM] [-o FILE] [-v] [-- COMMAND [ARG...]]";
 	struct trace_args a = {
 		.s = { .what = "memory", .rss = true, .rss_threshold = 1 << 20, .interval = 1 },
 		.memory_options = true,
@@ -125,11 +126,10 @@ int cmd_rss(int argc, char **argv)
 	if (!r || !(r->mem = mst_new(0))) {
 		free(r);
 		fprintf(stderr, "zmtrace: out of memory\n");
-		return 1;
+		return trace_output_close(&a, 1);
 	}
-	r->out = (struct out_mem){ .f = stdout, .json = a.json };
+	r->out = (struct out_mem){ .f = a.out, .json = a.json };
 	sysmem_hist_init(&r->sys);
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	a.s.ctx = r;
 	a.s.on_event = on_event;
 	a.s.on_ready = on_ready;
@@ -138,9 +138,5 @@ int cmd_rss(int argc, char **argv)
 	ret = session_run(&a.s);
 	mst_free(r->mem);
 	free(r);
-	if (fflush(stdout) || ferror(stdout)) {
-		fprintf(stderr, "zmtrace: writing output: %s\n", strerror(errno));
-		return ret ? ret : 1;
-	}
-	return ret;
+	return trace_output_close(&a, ret);
 }

@@ -157,7 +157,8 @@ void out_zombie(struct out *o, const struct zs_zombie *z)
 
 /*
  * A reparented reap's INFO names the reaper within INFO_WIDTH: " by PID
- * COMM", the comm shortened to the room left (or left out); when even
+ * COMM", the comm shortened to the room left (left out when fewer than 3
+ * characters fit); when even
  * " by PID" does not fit (a 7-digit pid after a 6-character time),
  * " orphan": the zombie outlived its parent and was reaped by the process
  * that adopted it (the JSON has the reaper).
@@ -174,7 +175,8 @@ static void append_reaper(char *info, size_t size, uint32_t pid, const char *com
 	}
 	size_t room = INFO_WIDTH - len - n; /* for " COMM" */
 
-	if (room >= 2 && comm[0])
+	/* Fewer than 3 characters of a longer name would say nothing. */
+	if (comm[0] && (strlen(comm) < room || room >= 4))
 		snprintf(info + len, size - len, "%s %.*s", by, (int)(room - 1), comm);
 	else
 		snprintf(info + len, size - len, "%s", by);

@@ -3,11 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -408,15 +408,17 @@ static bool child_reaped(struct session *s)
 }
 
 /*
- * The session stopped with the command still running: SIGTERM, then up to
- * TERM_GRACE_MS for it to end (a further signal to zmtrace cuts that
- * short), then SIGKILL. Its status is kept: zmtrace exits with it.
+ * The session stopped with the command still running: SIGTERM (and SIGCONT,
+ * should it be stopped), then up to TERM_GRACE_MS for it to end (a further
+ * signal to zmtrace cuts that short), then SIGKILL. Its status is kept:
+ * zmtrace exits with it.
  */
 static void stop_command(struct session *s, int sigfd)
 {
 	if (!s->child || s->child_done || child_reaped(s))
 		return;
 	kill(s->child, SIGTERM);
+	kill(s->child, SIGCONT);
 	uint64_t deadline = now_boot_ns() + TERM_GRACE_MS * NSEC_PER_MSEC;
 	bool hurry = false;
 
@@ -466,7 +468,8 @@ int session_run(const struct session_opts *o)
 		.ctx = &s,
 	};
 	char err[768], what[256];
-	int status = 1, sigfd = -1;
+	int status = 1, sigfd = -1, ret;
+	bool epipe = false; /* the output's reader went away */
 	sigset_t mask;
 
 	if (o->comm)
@@ -505,7 +508,7 @@ int session_run(const struct session_opts *o)
 		fprintf(stderr, "zmtrace: signalfd: %s\n", strerror(errno));
 		goto out;
 	}
-	int ret = tracer_open(&s.tracer, &to, err, sizeof(err));
+	ret = tracer_open(&s.tracer, &to, err, sizeof(err));
 
 	if (ret) {
 		fprintf(stderr, "zmtrace: %s\n", err);
@@ -517,10 +520,8 @@ int session_run(const struct session_opts *o)
 		fprintf(stderr, "zmtrace: cannot follow pid %u: %s\n", o->pid, strerror(-ret));
 		goto out;
 	}
-	if (o->on_ready && stopped_by(&s, o->on_ready(o->ctx, &s))) {
-		ret = s.stop;
+	if (o->on_ready && stopped_by(&s, o->on_ready(o->ctx, &s)))
 		goto out;
-	}
 	if (o->command && start_command(&s, o->command, err, sizeof(err))) {
 		fprintf(stderr, "zmtrace: %s\n", err);
 		status = 127;
@@ -530,6 +531,7 @@ int session_run(const struct session_opts *o)
 	fprintf(stderr, "zmtrace: tracing %s%s\n", what,
 		o->command ? "" : "; Ctrl-C to end");
 	ret = loop(&s, sigfd);
+	epipe = ret == -EPIPE && !s.stop;
 	/* Stopped by a signal, --duration, an error or a callback: a
 	 * command still running is ended, its zombies seen. */
 	stop_command(&s, sigfd);
@@ -537,20 +539,18 @@ int session_run(const struct session_opts *o)
 		goto out;
 	/* Everything that happened before the stop is in the ring buffer. */
 	ret = tracer_consume(s.tracer);
-	if (s.stop) {
-		ret = s.stop;
+	if (s.stop)
 		goto out;
-	}
 	if (ret < 0) {
 		fprintf(stderr, "zmtrace: reading events: %s\n", strerror(-ret));
 		goto out;
 	}
-	if (o->on_end && (ret = stopped_by(&s, o->on_end(o->ctx, &s))))
+	if (o->on_end && stopped_by(&s, o->on_end(o->ctx, &s)))
 		goto out;
 	status = o->command ? exit_status_of(s.child_status) : 0;
 out:
-	if (ret == -EPIPE)
-		status = 141; /* the output's reader went away: 128 + SIGPIPE */
+	if (epipe || s.stop == -EPIPE)
+		status = 141; /* as if killed by SIGPIPE, the shell's way */
 	stop_command(&s, sigfd);
 	if (s.child_pidfd >= 0)
 		close(s.child_pidfd);

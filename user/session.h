@@ -55,19 +55,22 @@ struct session_opts {
  * error, printed as one line on stderr; 141 when the output's reader went
  * away.
  *
- * Signals (SIGINT, SIGTERM, SIGHUP) stop the session; in -- mode the first
- * one is the command's:
- *  - from the terminal (Ctrl-C, hangup: si_code SI_KERNEL) the command has
- *    it already (it runs in our process group) and it is not sent again;
- *  - from a process of our own process group (the command's `kill 0`, a
- *    script signalling its group), likewise: the group has it;
- *  - from kill() by another process (SI_USER, SI_QUEUE...: addressed to
- *    zmtrace) it is forwarded to the command. A kill() to our whole process
- *    group from outside it looks the same and reaches the command twice:
- *    signal zmtrace's pid instead.
- * The second signal stops zmtrace: a command still running gets SIGTERM,
- * then SIGKILL 2 s later (at once on a third signal); zmtrace exits with its
- * status (143, 137, ...) after the summary.
+ * Signals (SIGINT, SIGTERM, SIGHUP) stop the session. In -- mode the first
+ * one is the command's, and only the second stops zmtrace:
+ *  - one from the terminal (Ctrl-C, hangup: si_code SI_KERNEL) is not
+ *    passed on: the terminal signals its whole foreground process group,
+ *    and the command, in ours, has it already;
+ *  - one sent with kill(), sigqueue() or tgkill() (SI_USER, SI_QUEUE,
+ *    SI_TKILL, with the sender's pid) was addressed to zmtrace: it is
+ *    passed on to the command. A kill() to our whole process group (a
+ *    shell's job control, a `kill 0` in the command) cannot be told from
+ *    one to zmtrace alone and reaches the command twice: signal zmtrace's
+ *    pid instead.
+ * When the session stops with the command still running (second signal,
+ * --duration, an error, a closed output), the command gets SIGTERM, then
+ * SIGKILL 2 s later (at once on a further signal to zmtrace). After a
+ * signal or --duration, zmtrace then writes the summary and exits with the
+ * command's status (143, 137, ...).
  */
 int session_run(const struct session_opts *o);
 
