@@ -27,3 +27,6 @@ int empty_wait4_exit(void *ctx) { return 0; }
 
 SEC("tp_btf/rss_stat")
 int BPF_PROG(empty_rss) { return 0; }
+
+SEC("tp_btf/signal_generate")
+int BPF_PROG(empty_signal) { return 0; }

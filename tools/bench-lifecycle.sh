@@ -60,7 +60,8 @@ bpftool prog show -j | jq -r '
   def prog($n): ($p | map(select(.name == $n)) | first) // {cnt: 0, ns: 0};
   def cost($n): prog($n) | if .cnt > 0 then (.ns / .cnt | floor | tostring) else "-" end;
   [["zm_fork","empty_fork"],["zm_exec","empty_exec"],["zm_exit","empty_exit"],
-   ["zm_free","empty_free"],["zm_wait4_exit","empty_wait4_exit"]][] |
+   ["zm_signal","empty_signal"],["zm_free","empty_free"],
+   ["zm_wait4_exit","empty_wait4_exit"]][] |
   .[0] as $a | .[1] as $b |
   "\($a)\t\(prog($a).cnt)\t\(cost($a))\t\($b)\t\(cost($b))"' |
 while IFS="$(printf '\t')" read -r a n c b e; do

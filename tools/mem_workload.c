@@ -594,6 +594,12 @@ int main(int argc, char **argv)
 			}
 		} else if (!strcmp(o, "--name")) {
 			opt_name = argv[++i];
+			/* It goes into JSON strings unescaped. */
+			for (const char *c = opt_name; *c; c++)
+				if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) {
+					fprintf(stderr, "mem_workload: bad --name\n");
+					return 2;
+				}
 		} else if (!strcmp(o, "--tick-ms")) {
 			opt_tick_ms = (long)parse_num(argv[++i], 1, 60000, "--tick-ms");
 		} else if (!strcmp(o, "--tail-ms")) {

@@ -218,7 +218,7 @@ static int add_fd(int ep, int fd, uint32_t tag)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-enum { TAG_EVENTS, TAG_SIGNAL, TAG_TIMER, TAG_CHILD, TAG_TICK, TAG_OUTPUT };
+enum { TAG_EVENTS, TAG_SIGNAL, TAG_TIMER, TAG_CHILD, TAG_TICK, TAG_OUTPUT, TAG_INPUT };
 
 /* How often events are read when the kernel side does not wake us: the
  * latency of live output. */
@@ -308,6 +308,10 @@ static int loop(struct session *s, int sigfd)
 		fprintf(stderr, "zmtrace: epoll: %s\n", strerror(errno));
 		goto out;
 	}
+	if (o->on_input && add_fd(ep, o->input_fd, TAG_INPUT)) {
+		fprintf(stderr, "zmtrace: epoll: input: %s\n", strerror(errno));
+		goto out;
+	}
 	for (;;) {
 		struct epoll_event evs[8];
 		/* The kernel side wakes us only when its buffer fills up:
@@ -365,6 +369,19 @@ static int loop(struct session *s, int sigfd)
 
 				if (read(tick, &ticks, sizeof(ticks)) == sizeof(ticks) &&
 				    stopped_by(s, o->on_tick(o->ctx, s))) {
+					ret = s->stop;
+					goto out;
+				}
+				break;
+			}
+			case TAG_INPUT: {
+				int r = o->on_input(o->ctx, s);
+
+				if (r == SESSION_QUIT) {
+					ret = 0;
+					goto out;
+				}
+				if (stopped_by(s, r)) {
 					ret = s->stop;
 					goto out;
 				}

@@ -47,7 +47,21 @@ struct session_opts {
 	int (*on_ready)(void *ctx, struct session *s);
 	/* Stopped and drained: conclude (print the summary). */
 	int (*on_end)(void *ctx, struct session *s);
+	/*
+	 * Input (a terminal's keys), when on_input is set: the loop also
+	 * watches input_fd and calls on_input when it is readable or hung up.
+	 * It is watched level-triggered: on_input reads what is there, or ends
+	 * the session (a hung-up fd stays ready). It returns 0 to go on,
+	 * SESSION_QUIT to end the session as a signal does (the user quit:
+	 * the -- COMMAND still running is ended, on_end is called, the status
+	 * is 0 or the command's), or another value as the callbacks above.
+	 */
+	int input_fd;
+	int (*on_input)(void *ctx, struct session *s);
 };
+
+/* on_input's return: the user asked to quit. */
+#define SESSION_QUIT 1
 
 /*
  * Runs the session; returns the status zmtrace should exit with: the
