@@ -105,7 +105,7 @@ struct {
 enum { SLOT_LIVE = 1, SLOT_IGNORED = 2 /* not selected, or exiting */ };
 
 struct zm_mm_slot {
-	__u64 mm;	   /* mm_key() */
+	__u64 mm;	   /* mm_key(): the owner's tgid */
 	__u32 last_res;	   /* resident pages, as last sent */
 	__u32 last_swap;   /* swap entries, as last sent */
 	__u32 last_member[3]; /* file, anon, shmem pages as last sent */
@@ -229,20 +229,32 @@ static __always_inline __u64 absdiff(__u64 a, __u64 b)
 	return a > b ? a - b : b - a;
 }
 
+/* The task that owns mm (CONFIG_MEMCG), or NULL. */
+static __always_inline struct task_struct *mm_owner(struct mm_struct *mm)
+{
+	if (bpf_core_field_exists(mm->owner))
+		return mm->owner;
+	return NULL;
+}
+
 /*
- * A number that names this mm for its whole life and is never reused. The
- * verifier forbids arithmetic on the typed mm pointer, and a recycled
- * mm_struct would reuse its address anyway: x86 gives every mm a unique
- * context.ctx_id. Elsewhere the address, read as a number (a helper call).
+ * Slots are named by the tgid of the process that owns the mm. In the
+ * common case (a process faulting in its own memory) that is current's,
+ * read from the task struct the fault path has just used: cheaper than any
+ * field of the mm (the verifier forbids arithmetic on the typed mm pointer,
+ * which would make it a key). Another task changing this mm (reclaim,
+ * swap-out, process_madvise) names it by mm->owner. A pid reused by a new
+ * process gets its slot reset at fork; exec resets it for the new mm.
  */
 static __always_inline __u64 mm_key(struct mm_struct *mm)
 {
-	if (bpf_core_field_exists(mm->context.ctx_id))
-		return mm->context.ctx_id;
-	__u64 addr = 0;
+	struct task_struct *cur = bpf_get_current_task_btf();
 
-	bpf_probe_read_kernel(&addr, sizeof(addr), &mm);
-	return addr;
+	if (cur->mm == mm)
+		return cur->tgid;
+	struct task_struct *owner = mm_owner(mm);
+
+	return owner ? owner->tgid : 0;
 }
 
 static __always_inline struct zm_mm_set *set_for(__u64 key)
@@ -276,14 +288,6 @@ static __always_inline struct zm_mm_slot *slot_take(struct zm_mm_set *set, __u64
 	set->way[0].next_victim ^= 1;
 	s->mm = key;
 	return s;
-}
-
-/* The task that owns mm (CONFIG_MEMCG), or NULL. */
-static __always_inline struct task_struct *mm_owner(struct mm_struct *mm)
-{
-	if (bpf_core_field_exists(mm->owner))
-		return mm->owner;
-	return NULL;
 }
 
 static __always_inline __u64 kb(__u64 pages)
@@ -366,7 +370,7 @@ static __always_inline void check_mm(struct mm_struct *mm, __u32 flags)
 	__u64 key = mm_key(mm);
 	struct zm_mm_set *set = set_for(key);
 
-	if (!set)
+	if (!key || !set)
 		return;
 	struct zm_mm_slot *s = slot_find(set, key);
 
@@ -395,7 +399,7 @@ static __always_inline void check_mm(struct mm_struct *mm, __u32 flags)
 static __always_inline void fresh_mm(struct mm_struct *mm, struct task_struct *owner,
 				     __u32 flags)
 {
-	__u64 key = mm_key(mm);
+	__u64 key = owner->tgid;
 	struct zm_mm_set *set = set_for(key);
 
 	if (!set)
@@ -423,7 +427,7 @@ int BPF_PROG(zm_rss, struct mm_struct *mm, int member)
 	__u64 key = mm_key(mm);
 	struct zm_mm_set *set = set_for(key);
 
-	if (!set)
+	if (!key || !set)
 		return 0;
 	struct zm_mm_slot *s = slot_find(set, key);
 
@@ -626,7 +630,7 @@ static __always_inline int on_group_exit(struct task_struct *task)
 	__u32 pid = task->tgid;
 
 	if (track_rss && task->mm) {
-		__u64 key = mm_key(task->mm);
+		__u64 key = task->tgid;
 		struct zm_mm_set *set = set_for(key);
 
 		if (selected(leader, parent))
