@@ -11,7 +11,7 @@ VMLINUX   := vmlinux/$(ARCH)/vmlinux.h
 
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -I$(OUT) -Iuser
-LDLIBS    += -lbpf -lelf -lz -lm
+LDLIBS    += -lbpf -lelf -lz -lm -lncursesw
 
 # The system include dirs clang would use for the host, for the BPF build.
 CLANG_SYS := $(shell $(CLANG) -v -E - </dev/null 2>&1 | \
