@@ -73,7 +73,7 @@ $(OUT)/tests/%: tests/unit/%.c $(USER_OBJS) | $(OUT)
 unit: $(UNIT_BINS)
 
 run: all
-	./zmtrace zombies
+	./zmtrace top
 
 test: all unit
 	@tests/run.sh

@@ -254,7 +254,12 @@ static __always_inline __u64 mm_key(struct mm_struct *mm)
 		return cur->tgid;
 	struct task_struct *owner = mm_owner(mm);
 
-	return owner ? owner->tgid : 0;
+	/* An mm being built, by fork (its owner is the child, which still
+	 * has the parent's ids) or by exec (owned by current, not yet its
+	 * mm): no news; the fork and exec handlers then set it up. */
+	if (!owner || owner->tgid == cur->tgid)
+		return 0;
+	return owner->tgid;
 }
 
 static __always_inline struct zm_mm_set *set_for(__u64 key)
@@ -306,14 +311,20 @@ static __always_inline void emit_mem(__u32 type, struct mm_struct *mm,
 		return;
 	}
 	struct task_struct *cur = bpf_get_current_task_btf();
-	__u64 res = resident_pages(mm), vm = mm->total_vm;
+	__u64 vm = mm->total_vm;
+	/* The counters as the rss_stat tracepoint reports them: the shared
+	 * counts, not the per-CPU parts (up to 32 pages per CPU each behind
+	 * /proc's exact sums; the verifier gives no per-CPU access to them). */
+	__u64 anon = pos(mm_counter(mm, MM_ANONPAGES)), file = pos(mm_counter(mm, MM_FILEPAGES));
+	__u64 shmem = pos(mm_counter(mm, MM_SHMEMPAGES));
+	__u64 res = anon + file + shmem;
 
 	e->ts_ns = bpf_ktime_get_boot_ns();
 	e->type = type;
 	e->pid = owner ? owner->tgid : cur->tgid;
-	e->anon_kb = kb(pos(mm_counter(mm, MM_ANONPAGES)));
-	e->file_kb = kb(pos(mm_counter(mm, MM_FILEPAGES)));
-	e->shmem_kb = kb(pos(mm_counter(mm, MM_SHMEMPAGES)));
+	e->anon_kb = kb(anon);
+	e->file_kb = kb(file);
+	e->shmem_kb = kb(shmem);
 	e->swap_kb = kb(pos(mm_counter(mm, MM_SWAPENTS)));
 	e->vsize_kb = kb(vm);
 	e->peak_rss_kb = 0;
@@ -371,6 +382,12 @@ static __always_inline void check_mm(struct mm_struct *mm, __u32 flags)
 	struct zm_mm_set *set = set_for(key);
 
 	if (!key || !set)
+		return;
+	/* exec has installed the new mm but not yet said so: the exec event
+	 * reports it. (Off the common path: only when a change is seen.) */
+	struct task_struct *cur = bpf_get_current_task_btf();
+
+	if (BPF_CORE_READ_BITFIELD(cur, in_execve))
 		return;
 	struct zm_mm_slot *s = slot_find(set, key);
 
@@ -460,6 +477,35 @@ int BPF_PROG(zm_rss, struct mm_struct *mm, int member)
 			return 0;
 	}
 	check_mm(mm, 0);
+	return 0;
+}
+
+/* -c COMM: a process renamed (prctl) is taken or dropped by its new name. */
+SEC("tp_btf/task_rename")
+int BPF_PROG(zm_rename, struct task_struct *task, const char *comm)
+{
+	if (filter_mode != ZM_FILTER_COMM || task->pid != task->tgid)
+		return 0;
+	__u64 key = task->tgid;
+	struct zm_mm_set *set = set_for(key);
+	struct zm_mm_slot *s = set ? slot_find(set, key) : NULL;
+
+	if (!s || s->state == 0)
+		return 0;
+	char name[ZM_COMM_LEN] = {};
+
+	bpf_probe_read_kernel_str(name, sizeof(name), comm);
+	bool yes = comm_is_filter(name);
+
+	if (!yes) {
+		char pname[ZM_COMM_LEN];
+
+		read_comm(pname, task->real_parent);
+		yes = comm_is_filter(pname);
+	}
+	if (yes && s->state == SLOT_IGNORED && task->mm)
+		remember(s, task->mm); /* figures from now on */
+	s->state = yes ? SLOT_LIVE : SLOT_IGNORED;
 	return 0;
 }
 

@@ -27,7 +27,10 @@ if [ "$(id -u)" != 0 ]; then
 	echo "integration: skipped (needs root: the tests load BPF programs)"
 	skip=$((skip + n))
 else
-	line=$(tests/run-integration.sh | tee /dev/stderr | tail -n 1)
+	log=$(mktemp) || exit 1
+	tests/run-integration.sh | tee "$log"
+	line=$(tail -n 1 "$log")
+	rm -f "$log"
 	p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
 	f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
 	s=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')

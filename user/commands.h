@@ -5,5 +5,6 @@
 
 int cmd_zombies(int argc, char **argv);
 int cmd_rss(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const struct command {
 } commands[] = {
 	{ "zombies", cmd_zombies, "every zombie, its parent, how long until reaped; parents ranked" },
 	{ "rss", cmd_rss, "every process's memory as it changes, system memory, leak suspects" },
+	{ "top", cmd_top, "live screen: system memory, zombie leakers, biggest and growing processes" },
 };
 
 static void usage(FILE *f)

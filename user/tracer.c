@@ -73,7 +73,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 {
 	if (level == LIBBPF_DEBUG && !libbpf_verbose)
 		return 0;
-	char msg[8192];
+	static __thread char msg[1 << 16]; /* a verifier log comes in one message */
 	va_list copy;
 
 	va_copy(copy, ap);
@@ -256,6 +256,7 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, bool leg
 	bpf_program__set_autoload(t->skel->progs.zm_rss, o->rss && !o->sample_hz);
 	bpf_program__set_autoload(t->skel->progs.zm_sample, o->rss && o->sample_hz);
 	bpf_program__set_autoload(t->skel->progs.zm_oom, o->rss && !(t->disabled & DIS_OOM));
+	bpf_program__set_autoload(t->skel->progs.zm_rename, o->rss && o->filter == ZM_FILTER_COMM);
 	bpf_map__set_max_entries(t->skel->maps.events,
 				 o->ringbuf_bytes ? (uint32_t)o->ringbuf_bytes : 4u << 20);
 	bpf_program__set_autoload(t->skel->progs.zm_exit, !legacy_exit);
