@@ -29,6 +29,7 @@ const struct ms_rules ms_rss_rules = {
 	.max_drawdown_frac = 0.25,
 	.sawtooth_frac = 0.05,
 	.min_recent_frac = 0.25,
+	.min_recent = 1024, /* the default reporting threshold: 1 MiB */
 	.min_r2 = 0.8,
 	.steps_max = 20,
 };
@@ -208,7 +209,7 @@ enum ms_trend ms_judge(const struct ms_fit *f, const struct ms_rules *r)
 	}
 	if (f->drawdown > r->max_drawdown_frac * f->growth)
 		return MS_SAWTOOTH;
-	if (f->recent_rise < r->min_recent_frac * f->growth / 3)
+	if (f->recent_rise < r->min_recent_frac * f->growth / 3 || f->recent_rise < r->min_recent)
 		return MS_STOPPED;
 	if (f->r2 < r->min_r2)
 		return MS_IRREGULAR;

@@ -131,6 +131,8 @@ struct ms_rules {
 				   * of the peak (and >= the needed rise) is a
 				   * sawtooth rather than flat */
 	double min_recent_frac;	  /* rise in the last third / fitted rise there */
+	double min_recent;	  /* and at least this (y units): less is noise,
+				   * e.g. RSS catching up per-CPU counts at exit */
 	double min_r2;
 	unsigned steps_max;	  /* fewer changes than this: MS_STEPS */
 };

@@ -719,11 +719,27 @@ static void test_out_of_order_and_same_time(void **state)
 	assert_false(v.suspect);
 }
 
+/* A plateau whose exit event catches up the per-CPU counts (+384 kB, less
+ * than the reporting threshold) has stopped growing: not "irregular". */
+static void test_plateau_exit_catch_up(void **state)
+{
+	struct memseries *m = *state;
+	struct ms_verdict v;
+
+	for (int i = 0; i <= 64; i++)
+		ms_add(m, BASE_NS + (uint64_t)i * 3400 * 1000, (uint64_t)i * 1024 + 1080, 68144);
+	ms_add(m, BASE_NS + 14 * SEC, 67004, 68144);
+	ms_verdict(m, BASE_NS + 14 * SEC, 0, &v);
+	assert_false(v.suspect);
+	assert_int_equal(v.trend, MS_STOPPED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_fit_one_step),
+		T(test_plateau_exit_catch_up),
 		T(test_fit_matches_grid),
 		T(test_fit_ring),
 		T(test_linear),
