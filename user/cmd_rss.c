@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "memintake.h"
 #include "memstate.h"
 #include "out_mem.h"
 #include "output.h"
@@ -18,7 +19,6 @@ struct rss {
 	struct out_mem out;
 	struct memstate *mem;
 	struct sysmem_hist sys;
-	struct session *session;
 	bool sys_ok; /* /proc/meminfo readable */
 	int err;
 };
@@ -62,33 +62,12 @@ static int on_tick(void *ctx, struct session *s)
 	return sample_system(ctx);
 }
 
-/* Processes that exist at start: their figures from /proc. */
-static int seed(void *ctx, const struct ps_proc *p)
-{
-	struct rss *r = ctx;
-	struct ps_proc parent = { .comm = "?" };
-	struct zm_mem_event figures = { 0 };
-
-	if (p->state == 'Z' || ps_read_mem(p->pid, &figures))
-		return 0; /* a zombie or kernel thread has no memory */
-	if (ps_read(p->ppid, &parent))
-		parent.comm[0] = 0;
-	if (!session_selects(r->session, p->pid, p->comm, parent.comm))
-		return 0;
-	return mst_seed(r->mem, p->pid, p->comm, now_boot_ns(), &figures);
-}
-
 static int on_ready(void *ctx, struct session *s)
 {
 	struct rss *r = ctx;
 
-	r->session = s;
-	int err = ps_scan(seed, r);
-
-	if (err) {
-		fprintf(stderr, "zmtrace: reading /proc: %s\n", strerror(-err));
+	if (mi_seed_from_proc(r->mem, s))
 		return -1;
-	}
 	return sample_system(r);
 }
 

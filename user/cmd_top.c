@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "memintake.h"
 #include "memstate.h"
 #include "output.h"
 #include "procscan.h"
@@ -175,22 +176,6 @@ static int on_input(void *ctx, struct session *s)
 	}
 }
 
-/* Processes that exist at start: their figures from /proc. */
-static int seed(void *ctx, const struct ps_proc *p)
-{
-	struct top *t = ctx;
-	struct ps_proc parent = { .comm = "?" };
-	struct zm_mem_event figures = { 0 };
-
-	if (p->state == 'Z' || ps_read_mem(p->pid, &figures))
-		return 0; /* a zombie or kernel thread has no memory */
-	if (ps_read(p->ppid, &parent))
-		parent.comm[0] = 0;
-	if (!session_selects(t->session, p->pid, p->comm, parent.comm))
-		return 0;
-	return mst_seed(t->mem, p->pid, p->comm, now_boot_ns(), &figures);
-}
-
 static int on_ready(void *ctx, struct session *s)
 {
 	struct top *t = ctx;
@@ -200,11 +185,8 @@ static int on_ready(void *ctx, struct session *s)
 	err = zi_ready(&t->zi, s);
 	if (err)
 		return err;
-	err = ps_scan(seed, t);
-	if (err) {
-		fprintf(stderr, "zmtrace: reading /proc: %s\n", strerror(-err));
+	if (mi_seed_from_proc(t->mem, s))
 		return -1;
-	}
 	sample_system(t);
 	return 0;
 }

@@ -1,0 +1,42 @@
+/* Memory intake: see memintake.h. */
+#include "memintake.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "procscan.h"
+#include "util.h"
+
+struct seeding {
+	struct memstate *m;
+	struct session *s;
+};
+
+static int seed(void *ctx, const struct ps_proc *p)
+{
+	struct seeding *sd = ctx;
+	struct ps_proc parent = { .comm = "?" };
+	struct zm_mem_event figures = { 0 };
+
+	if (p->state == 'Z' || ps_read_mem(p->pid, &figures))
+		return 0; /* a zombie or kernel thread has no memory */
+	if (ps_read(p->ppid, &parent))
+		parent.comm[0] = 0;
+	if (!session_selects(sd->s, p->pid, p->comm, parent.comm))
+		return 0;
+	return mst_seed(sd->m, p->pid, p->comm, now_boot_ns(), &figures);
+}
+
+int mi_seed_from_proc(struct memstate *m, struct session *s)
+{
+	struct seeding sd = { .m = m, .s = s };
+	int err = ps_scan(seed, &sd);
+
+	if (err) {
+		fprintf(stderr, "zmtrace: reading /proc: %s\n",
+			err == -ENOMEM ? "out of memory" : strerror(-err));
+		return -1;
+	}
+	return 0;
+}
