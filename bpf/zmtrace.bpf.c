@@ -376,20 +376,16 @@ static __always_inline void remember(struct zm_mm_slot *s, struct mm_struct *mm)
  * event? Direct loads and an inlined array lookup until there is something
  * to send.
  */
-static __always_inline void check_mm(struct mm_struct *mm, __u32 flags)
+static __always_inline void check_slot(struct mm_struct *mm, __u64 key, struct zm_mm_set *set,
+				       struct zm_mm_slot *s, __u32 flags)
 {
-	__u64 key = mm_key(mm);
-	struct zm_mm_set *set = set_for(key);
-
-	if (!key || !set)
-		return;
 	/* exec has installed the new mm but not yet said so: the exec event
 	 * reports it. (Off the common path: only when a change is seen.) */
 	struct task_struct *cur = bpf_get_current_task_btf();
 
 	if (BPF_CORE_READ_BITFIELD(cur, in_execve))
 		return;
-	struct zm_mm_slot *s = slot_find(set, key);
+	struct task_struct *owner = mm_owner(mm);
 
 	if (s) {
 		if (s->state != SLOT_LIVE)
@@ -400,8 +396,6 @@ static __always_inline void check_mm(struct mm_struct *mm, __u32 flags)
 		    absdiff(swap, s->last_swap) < rss_threshold_pages)
 			return;
 	} else {
-		struct task_struct *owner = mm_owner(mm);
-
 		s = slot_take(set, key);
 		s->state = mm_selected(owner) ? SLOT_LIVE : SLOT_IGNORED;
 		if (s->state != SLOT_LIVE)
@@ -409,7 +403,17 @@ static __always_inline void check_mm(struct mm_struct *mm, __u32 flags)
 		flags |= ZM_M_FIRST;
 	}
 	remember(s, mm);
-	emit_mem(ZM_EV_RSS, mm, mm_owner(mm), flags);
+	emit_mem(ZM_EV_RSS, mm, owner, flags);
+}
+
+/* check_slot() for mm, finding its slot first (the sampling path). */
+static __always_inline void check_mm(struct mm_struct *mm, __u32 flags)
+{
+	__u64 key = mm_key(mm);
+	struct zm_mm_set *set = set_for(key);
+
+	if (key && set)
+		check_slot(mm, key, set, slot_find(set, key), flags);
 }
 
 /* A new mm (fork, exec): it starts with a slot of its own, and an event. */
@@ -476,7 +480,7 @@ int BPF_PROG(zm_rss, struct mm_struct *mm, int member)
 		if (absdiff(v, last) < quick)
 			return 0;
 	}
-	check_mm(mm, 0);
+	check_slot(mm, key, set, s, 0);
 	return 0;
 }
 

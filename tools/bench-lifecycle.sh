@@ -3,8 +3,10 @@
 #  - a fork/exit/reap storm (tools/forkstorm) untraced, then traced by
 #    `zmtrace zombies` (no filter: the worst case), as a wall-time ratio;
 #  - each zmtrace handler's cost per event from kernel.bpf_stats_enabled
-#    (run_time_ns / run_cnt) next to an empty program on the same hook,
-#    attached at the same time (tools/bench_empty).
+#    (run_time_ns / run_cnt) next to an empty program on the same hook
+#    (tools/bench_empty), each alone on its hooks over a storm of the same
+#    size: attached together, the first program on a tracepoint pays ~30 ns
+#    more than the second here.
 # Usage: tools/bench-lifecycle.sh [ITERATIONS]   (root; default 20000)
 set -eu
 cd "$(dirname "$0")/.."
@@ -38,14 +40,17 @@ sysctl -q kernel.bpf_stats_enabled=1
 zpid=$!
 wait_line "$tmp/err" "zmtrace: tracing"
 traced=$(iter_ns)
+bpftool prog show -j >"$tmp/zm.json"
+kill -INT "$zpid"; wait "$zpid" 2>/dev/null || true; zpid=
 
-# The empty baseline runs beside zmtrace for the per-event figures.
+# The empty baseline, alone (zmtrace left tracefs mounted for its wait4 hook).
 mkfifo "$tmp/hold"
 tools/bench_empty <"$tmp/hold" >"$tmp/empty" &
 epid=$!
 exec 3>"$tmp/hold"
 wait_line "$tmp/empty" ready
 tools/forkstorm "$N" >/dev/null
+bpftool prog show -j >"$tmp/empty.json"
 
 echo "forkstorm: $N iterations of fork + exit + wait4"
 echo "  untraced            $untraced ns/iteration"
@@ -54,7 +59,7 @@ awk -v a="$untraced" -v b="$traced" 'BEGIN { printf "  ratio               %.3f 
 echo
 echo "handler cost (kernel.bpf_stats_enabled: run_time_ns / run_cnt)"
 printf '  %-18s %10s %9s   %-18s %9s\n' program events ns/event "empty on same hook" ns/event
-bpftool prog show -j | jq -r '
+jq -s -r 'add |
   [ .[] | select(.name != null) | select(.name | test("^(zm_|empty_)")) |
     { name, cnt: (.run_cnt // 0), ns: (.run_time_ns // 0) } ] as $p |
   def prog($n): ($p | map(select(.name == $n)) | first) // {cnt: 0, ns: 0};
@@ -63,7 +68,7 @@ bpftool prog show -j | jq -r '
    ["zm_signal","empty_signal"],["zm_free","empty_free"],
    ["zm_wait4_exit","empty_wait4_exit"]][] |
   .[0] as $a | .[1] as $b |
-  "\($a)\t\(prog($a).cnt)\t\(cost($a))\t\($b)\t\(cost($b))"' |
+  "\($a)\t\(prog($a).cnt)\t\(cost($a))\t\($b)\t\(cost($b))"' "$tmp/zm.json" "$tmp/empty.json" |
 while IFS="$(printf '\t')" read -r a n c b e; do
 	printf '  %-18s %10s %9s   %-18s %9s\n' "$a" "$n" "$c" "$b" "$e"
 done
