@@ -37,6 +37,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define USER_HZ_NS 10000000ULL /* /proc start times are in 1/100 s */
 #define PF_EXITING_FLAG 0x00000004
 #define PF_KTHREAD_FLAG 0x00200000
+#define ZM_STR(x) #x
+#define ZM_XSTR(x) ZM_STR(x)
 
 /* Set by user space before load. */
 const volatile unsigned int filter_mode = ZM_FILTER_NONE;
@@ -48,6 +50,7 @@ const volatile __u64 rss_threshold_pages = 256; /* --threshold, in pages */
 const volatile __u32 page_shift = 12;	      /* log2(page size) */
 const volatile bool test_old_exit = false;    /* tests: zm_exit acts as on a
 						 kernel without group_dead */
+const volatile __u32 ncpus = 0;		      /* entries in cpu_off; 0: unknown */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -90,25 +93,40 @@ struct {
 	__type(value, __u64);
 } waitid_infop SEC(".maps");
 
+/* Each possible CPU's per-CPU offset (__per_cpu_offset[]), as user space
+ * found it (user/percpu.c) and filled in before attaching. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* set to ncpus at load */
+	__type(key, __u32);
+	__type(value, __u64);
+} cpu_off SEC(".maps");
+
 /*
  * Memory tracking state: one 32-byte slot per mm, in a 2-way set-associative
  * table indexed by a hash of the mm. An array map, whose lookups the
- * verifier inlines, so the rss_stat handler's common path makes no helper
- * call; and small (16 KiB), so the kernel allocates it from the direct map
- * rather than vmalloc: with page-table isolation and no PCID, every page
- * fault flushes the TLB, and a vmalloc'd table cost a page walk (~35 ns
- * here) on every event. An mm that finds both ways of its set taken takes
- * one, sending a ZM_M_FIRST event (exact figures, one more event: never a
- * lost change).
+ * verifier inlines, so the rss_stat handler makes no helper call; and small
+ * (16 KiB), so the kernel allocates it from the direct map rather than
+ * vmalloc: with page-table isolation and no PCID, every page fault flushes
+ * the TLB, and each page the fault path has not touched costs a page walk.
+ * An mm that finds both ways of its set taken takes one, sending a
+ * ZM_M_FIRST event (exact figures, one more event: never a lost change).
+ *
+ * The slot keeps the shared counts as last seen, updated by the handler as
+ * each one moves (a CPU's fold: see on_rss_stat()), so that deciding needs
+ * only the slot's cache line and the counter that changed; and the figures
+ * as last sent, to compare with.
  */
 #define MM_SETS_LOG2 8
 enum { SLOT_LIVE = 1, SLOT_IGNORED = 2 /* not selected, or exiting */ };
 
 struct zm_mm_slot {
-	__u64 mm;	   /* mm_key(): the owner's tgid */
-	__u32 last_res;	   /* resident pages, as last sent */
-	__u32 last_swap;   /* swap entries, as last sent */
-	__u32 last_member[3]; /* file, anon, shmem pages as last sent */
+	__u32 mm;	   /* mm_key(): the owner's tgid */
+	__u32 seen[3];	   /* file, anon, shmem pages: shared counts last seen */
+	__u32 sent_res;	   /* resident pages, as last sent */
+	__u32 sent_swap;   /* swap entries, as last sent */
+	__u32 threshold;   /* rss_threshold_pages, kept here: one cache line
+			      to read instead of two */
 	__u16 state;
 	__u16 next_victim; /* way[0] only: the way to take next */
 };
@@ -213,6 +231,83 @@ static __always_inline __s64 mm_counter(struct mm_struct *mm, int member)
 	return mm->rss_stat[member & 3].count;
 }
 
+/* This CPU's part of an mm counter: the per-CPU s32 of its percpu_counter. */
+static __always_inline __s32 *mm_counter_part(struct mm_struct *mm, int member)
+{
+	__s32 *p;
+
+	/* A load in each branch (the barriers stop clang from merging them
+	 * into one load at a variable offset, which the verifier refuses). */
+	switch (member) {
+	case MM_FILEPAGES:
+		p = mm->rss_stat[MM_FILEPAGES].counters;
+		barrier_var(p);
+		break;
+	case MM_ANONPAGES:
+		p = mm->rss_stat[MM_ANONPAGES].counters;
+		barrier_var(p);
+		break;
+	case MM_SWAPENTS:
+		p = mm->rss_stat[MM_SWAPENTS].counters;
+		barrier_var(p);
+		break;
+	default:
+		p = mm->rss_stat[MM_SHMEMPAGES].counters;
+		barrier_var(p);
+		break;
+	}
+	return p;
+}
+
+struct exact_sum {
+	void *parts[4]; /* the counters' per-CPU pointers */
+	__s64 sum[4];
+};
+
+/* bpf_loop() body: add CPU i's parts of the four counters. */
+static long add_cpu_parts(__u64 i, void *ctx)
+{
+	struct exact_sum *x = ctx;
+	__u32 cpu = (__u32)i;
+	__u64 *off = bpf_map_lookup_elem(&cpu_off, &cpu);
+
+	if (!off)
+		return 1;
+	/* Direct loads (faults are caught, as for any load through an
+	 * untrusted pointer): no helper calls. */
+	for (int m = 0; m < 4; m++)
+		x->sum[m] += *(__s32 *)(x->parts[m] + *off);
+	return 0;
+}
+
+/*
+ * mm's four counters (indexed by MM_*) as /proc sums them: the shared count
+ * plus every CPU's part (percpu_counter_sum()). Without the per-CPU offsets
+ * (ncpus 0, or a kernel before 6.2), the shared counts. Returns ZM_M_EXACT
+ * or 0. Off the hot path: for events being sent only.
+ */
+static __always_inline __u32 mm_counters(struct mm_struct *mm, __s64 v[4])
+{
+	/* Constant indices: a typed pointer takes no variable offset. */
+	v[MM_FILEPAGES] = mm_counter(mm, MM_FILEPAGES);
+	v[MM_ANONPAGES] = mm_counter(mm, MM_ANONPAGES);
+	v[MM_SWAPENTS] = mm_counter(mm, MM_SWAPENTS);
+	v[MM_SHMEMPAGES] = mm_counter(mm, MM_SHMEMPAGES);
+	if (!ncpus || bpf_core_type_exists(struct mm_rss_stat___pre62))
+		return 0;
+	struct exact_sum x = {
+		.parts = { mm_counter_part(mm, MM_FILEPAGES), mm_counter_part(mm, MM_ANONPAGES),
+			   mm_counter_part(mm, MM_SWAPENTS), mm_counter_part(mm, MM_SHMEMPAGES) },
+		.sum = { v[0], v[1], v[2], v[3] },
+	};
+
+	if (bpf_loop(ncpus, add_cpu_parts, &x, 0) != (long)ncpus)
+		return 0;
+	for (int m = 0; m < 4; m++)
+		v[m] = x.sum[m];
+	return ZM_M_EXACT;
+}
+
 static __always_inline __u64 pos(__s64 v)
 {
 	return v > 0 ? (__u64)v : 0;
@@ -292,6 +387,7 @@ static __always_inline struct zm_mm_slot *slot_take(struct zm_mm_set *set, __u64
 		s = &set->way[set->way[0].next_victim & 1];
 	set->way[0].next_victim ^= 1;
 	s->mm = key;
+	s->threshold = (__u32)rss_threshold_pages;
 	return s;
 }
 
@@ -312,11 +408,11 @@ static __always_inline void emit_mem(__u32 type, struct mm_struct *mm,
 	}
 	struct task_struct *cur = bpf_get_current_task_btf();
 	__u64 vm = mm->total_vm;
-	/* The counters as the rss_stat tracepoint reports them: the shared
-	 * counts, not the per-CPU parts (up to 32 pages per CPU each behind
-	 * /proc's exact sums; the verifier gives no per-CPU access to them). */
-	__u64 anon = pos(mm_counter(mm, MM_ANONPAGES)), file = pos(mm_counter(mm, MM_FILEPAGES));
-	__u64 shmem = pos(mm_counter(mm, MM_SHMEMPAGES));
+	__s64 v[4];
+
+	flags |= mm_counters(mm, v);
+	__u64 anon = pos(v[MM_ANONPAGES]), file = pos(v[MM_FILEPAGES]);
+	__u64 shmem = pos(v[MM_SHMEMPAGES]);
 	__u64 res = anon + file + shmem;
 
 	e->ts_ns = bpf_ktime_get_boot_ns();
@@ -325,7 +421,7 @@ static __always_inline void emit_mem(__u32 type, struct mm_struct *mm,
 	e->anon_kb = kb(anon);
 	e->file_kb = kb(file);
 	e->shmem_kb = kb(shmem);
-	e->swap_kb = kb(pos(mm_counter(mm, MM_SWAPENTS)));
+	e->swap_kb = kb(pos(v[MM_SWAPENTS]));
 	e->vsize_kb = kb(vm);
 	e->peak_rss_kb = 0;
 	e->peak_vm_kb = 0;
@@ -364,38 +460,39 @@ static __always_inline void remember(struct zm_mm_slot *s, struct mm_struct *mm)
 	__u64 file = pos(mm_counter(mm, MM_FILEPAGES)), anon = pos(mm_counter(mm, MM_ANONPAGES));
 	__u64 shmem = pos(mm_counter(mm, MM_SHMEMPAGES));
 
-	s->last_member[0] = (__u32)file;
-	s->last_member[1] = (__u32)anon;
-	s->last_member[2] = (__u32)shmem;
-	s->last_res = (__u32)(file + anon + shmem);
-	s->last_swap = (__u32)pos(mm_counter(mm, MM_SWAPENTS));
+	s->seen[0] = (__u32)file;
+	s->seen[1] = (__u32)anon;
+	s->seen[2] = (__u32)shmem;
+	s->sent_res = (__u32)(file + anon + shmem);
+	s->sent_swap = (__u32)pos(mm_counter(mm, MM_SWAPENTS));
 }
 
 /*
  * Has mm's resident memory or swap moved by the threshold since its last
- * event? Direct loads and an inlined array lookup until there is something
- * to send.
+ * event (or is it new)? Then send its figures. The slot (one cache line) and
+ * the counters first; the rest only when there is something to send.
  */
 static __always_inline void check_slot(struct mm_struct *mm, __u64 key, struct zm_mm_set *set,
 				       struct zm_mm_slot *s, __u32 flags)
 {
+	if (s) {
+		if (s->state != SLOT_LIVE)
+			return;
+		__u64 res = resident_pages(mm), swap = pos(mm_counter(mm, MM_SWAPENTS));
+
+		if (absdiff(res, s->sent_res) < s->threshold &&
+		    absdiff(swap, s->sent_swap) < s->threshold)
+			return;
+	}
 	/* exec has installed the new mm but not yet said so: the exec event
-	 * reports it. (Off the common path: only when a change is seen.) */
+	 * reports it. */
 	struct task_struct *cur = bpf_get_current_task_btf();
 
 	if (BPF_CORE_READ_BITFIELD(cur, in_execve))
 		return;
 	struct task_struct *owner = mm_owner(mm);
 
-	if (s) {
-		if (s->state != SLOT_LIVE)
-			return;
-		__u64 res = resident_pages(mm), swap = pos(mm_counter(mm, MM_SWAPENTS));
-
-		if (absdiff(res, s->last_res) < rss_threshold_pages &&
-		    absdiff(swap, s->last_swap) < rss_threshold_pages)
-			return;
-	} else {
+	if (!s) {
 		s = slot_take(set, key);
 		s->state = mm_selected(owner) ? SLOT_LIVE : SLOT_IGNORED;
 		if (s->state != SLOT_LIVE)
@@ -404,6 +501,15 @@ static __always_inline void check_slot(struct mm_struct *mm, __u64 key, struct z
 	}
 	remember(s, mm);
 	emit_mem(ZM_EV_RSS, mm, owner, flags);
+}
+
+/* check_slot() from the rss_stat handler: a function of its own, so that
+ * its code stays out of the handler's few hot cache lines. */
+static __noinline int rss_check(struct mm_struct *mm, __u64 key, struct zm_mm_set *set,
+				struct zm_mm_slot *s)
+{
+	check_slot(mm, key, set, s, 0);
+	return 0;
 }
 
 /* check_slot() for mm, finding its slot first (the sampling path). */
@@ -436,15 +542,56 @@ static __always_inline void fresh_mm(struct mm_struct *mm, struct task_struct *o
 }
 
 /*
- * rss_stat fires on every change of one counter (about once per page
- * fault): the hottest path. Resident memory is the sum of three counters, so
- * it cannot have moved by the threshold unless one of them moved by a third
- * of it since the last event; that one counter (just written, so in cache)
- * and this mm's slot (one cache line) are all the common case reads.
+ * rss_stat fires after every change of an mm counter: about once per page
+ * fault, the hottest path there is. Three ways to take it, one loaded:
+ *
+ * RSS_LINEAR, RSS_TABLE: the count the kernel shares (which the threshold
+ * is judged by) moves only when a CPU folds its own part into it, and that
+ * part is then zero (percpu_counter_add_batch()). So the handler reads this
+ * CPU's part of the counter that changed, which the kernel has just
+ * written (in cache, and in the TLB that page-table isolation flushes on
+ * every kernel entry), and goes on only when it is zero: about one event
+ * in 32 on a page-fault storm, one per fault of a huge page, one per
+ * munmap(). Everything else (the slot, the threshold, the filter) is
+ * touched then only. The per-CPU offset is BASE + cpu * STEP, constants
+ * user space writes into the instructions (RSS_LINEAR), or a map read
+ * where the layout is not linear (RSS_TABLE: NUMA machines).
+ *
+ * RSS_EVERY, for kernels that give no access to the per-CPU parts: each
+ * event looks up its mm's slot.
  */
-SEC("tp_btf/rss_stat")
-int BPF_PROG(zm_rss, struct mm_struct *mm, int member)
+#define RSS_LINEAR 0
+#define RSS_TABLE 1
+#define RSS_EVERY 2
+
+/* Is this CPU's part of mm's counter member zero (or unknown)? */
+static __always_inline bool part_is_zero(struct mm_struct *mm, int member, int how)
 {
+	__u64 off;
+
+	if (how == RSS_LINEAR) {
+		__u64 base, step;
+
+		asm volatile("%0 = " ZM_XSTR(ZM_PATCH_CPU_BASE) " ll" : "=r"(base));
+		asm volatile("%0 = " ZM_XSTR(ZM_PATCH_CPU_STEP) " ll" : "=r"(step));
+		off = base + (__u64)bpf_get_smp_processor_id() * step;
+	} else {
+		__u32 cpu = bpf_get_smp_processor_id();
+		__u64 *o = bpf_map_lookup_elem(&cpu_off, &cpu);
+
+		if (!o)
+			return true;
+		off = *o;
+	}
+	__s32 *part = (void *)mm_counter_part(mm, member) + off;
+
+	return *part == 0;
+}
+
+static __always_inline int on_rss_stat(struct mm_struct *mm, int member, int how)
+{
+	if (how != RSS_EVERY && !part_is_zero(mm, member, how))
+		return 0;
 	__u64 key = mm_key(mm);
 	struct zm_mm_set *set = set_for(key);
 
@@ -455,33 +602,48 @@ int BPF_PROG(zm_rss, struct mm_struct *mm, int member)
 	if (s) {
 		if (s->state != SLOT_LIVE)
 			return 0;
-		/* Constant indices: typed pointers take no variable offset. */
-		__u64 v, last, quick = rss_threshold_pages / 3;
-
+		/* The counter that changed is in cache; the others are as the
+		 * slot saw them last (each is seen whenever it moves). Constant
+		 * indices: typed pointers take no variable offset. */
 		switch (member) {
 		case MM_FILEPAGES:
-			v = pos(mm_counter(mm, MM_FILEPAGES));
-			last = s->last_member[0];
+			s->seen[0] = (__u32)pos(mm_counter(mm, MM_FILEPAGES));
 			break;
 		case MM_ANONPAGES:
-			v = pos(mm_counter(mm, MM_ANONPAGES));
-			last = s->last_member[1];
+			s->seen[1] = (__u32)pos(mm_counter(mm, MM_ANONPAGES));
 			break;
 		case MM_SHMEMPAGES:
-			v = pos(mm_counter(mm, MM_SHMEMPAGES));
-			last = s->last_member[2];
+			s->seen[2] = (__u32)pos(mm_counter(mm, MM_SHMEMPAGES));
 			break;
 		default:
-			v = pos(mm_counter(mm, MM_SWAPENTS));
-			last = s->last_swap;
-			quick = rss_threshold_pages;
-			break;
+			if (absdiff(pos(mm_counter(mm, MM_SWAPENTS)), s->sent_swap) < s->threshold)
+				return 0;
+			return rss_check(mm, key, set, s);
 		}
-		if (absdiff(v, last) < quick)
+		__u64 res = (__u64)s->seen[0] + s->seen[1] + s->seen[2];
+
+		if (absdiff(res, s->sent_res) < s->threshold)
 			return 0;
 	}
-	check_slot(mm, key, set, s, 0);
-	return 0;
+	return rss_check(mm, key, set, s);
+}
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(zm_rss, struct mm_struct *mm, int member)
+{
+	return on_rss_stat(mm, member, RSS_LINEAR);
+}
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(zm_rss_table, struct mm_struct *mm, int member)
+{
+	return on_rss_stat(mm, member, RSS_TABLE);
+}
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(zm_rss_every, struct mm_struct *mm, int member)
+{
+	return on_rss_stat(mm, member, RSS_EVERY);
 }
 
 /* -c COMM: a process renamed (prctl) is taken or dropped by its new name. */

@@ -96,6 +96,19 @@ struct zm_event {
 				 process_madvise): actor is that task's tgid */
 #define ZM_M_FIRST (1u << 4)  /* first figures seen for this mm since tracing
 				 (or since its slot was taken by another mm) */
+#define ZM_M_EXACT (1u << 5)  /* the counters' exact sums, as /proc reports
+				 them; else the kernel's shared counts, which
+				 lag by up to a batch (32+ pages) per CPU */
+
+/*
+ * Markers in the rss_stat program's instructions that user space replaces,
+ * before load, with this machine's per-CPU layout: CPU n's offset is
+ * BASE + n * STEP (user/percpu.c). Constants in the instructions cost
+ * nothing; the same numbers read from a map would cost a TLB miss on every
+ * page fault.
+ */
+#define ZM_PATCH_CPU_BASE 0x7a6d5f6370755f61 /* "zm_cpu_a" */
+#define ZM_PATCH_CPU_STEP 0x7a6d5f6370755f73 /* "zm_cpu_s" */
 
 /*
  * ZM_EV_RSS and ZM_EV_OOM: a process's memory (in KiB), charged to the

@@ -30,12 +30,23 @@ static int on_event(void *ctx, const struct zm_hdr *h, size_t size)
 
 	if ((h->type != ZM_EV_RSS && h->type != ZM_EV_OOM) || size < sizeof(*e))
 		return 0;
-	if (mst_event(r->mem, e, NULL))
+	const struct mp_proc *p = NULL;
+	struct zm_mem_event ev = *e;
+
+	if (mst_event(r->mem, e, &p))
 		r->err = -ENOMEM;
+	/* The kernel's high-water mark is kept from the shared counts, which
+	 * lag the exact figures sent before: the peak is the larger. */
+	if (p && (e->flags & ZM_M_EXIT || h->type == ZM_EV_OOM)) {
+		if (p->rss_max_kb > ev.peak_rss_kb)
+			ev.peak_rss_kb = p->rss_max_kb;
+		if (p->vsize_max_kb > ev.peak_vm_kb)
+			ev.peak_vm_kb = p->vsize_max_kb;
+	}
 	if (h->type == ZM_EV_OOM)
-		out_oom(&r->out, e);
+		out_oom(&r->out, &ev);
 	else
-		out_rss(&r->out, e);
+		out_rss(&r->out, &ev);
 	return out_check(r->out.f);
 }
 

@@ -533,6 +533,8 @@ int session_run(const struct session_opts *o)
 	}
 	if (tracer_warning(s.tracer))
 		fprintf(stderr, "zmtrace: warning: %s\n", tracer_warning(s.tracer));
+	if (o->verbose && to.rss)
+		fprintf(stderr, "zmtrace: rss_stat path: %s\n", tracer_rss_path(s.tracer));
 	if (o->pid && (ret = follow_tree(&s, o->pid))) {
 		fprintf(stderr, "zmtrace: cannot follow pid %u: %s\n", o->pid, strerror(-ret));
 		goto out;

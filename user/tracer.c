@@ -15,6 +15,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "percpu.h"
 #include "zmtrace.skel.h"
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -30,11 +31,23 @@ struct tracer {
 	bool exact_reaps;
 	unsigned disabled; /* optional programs this kernel refused: DIS_* */
 	bool no_sys_admin; /* CAP_BPF + CAP_PERFMON only */
-	char warning[512];
+	char warning[1024];
 	struct bpf_link **sample_links; /* --sample: one per CPU */
 	int nsample_links;
 	int (*on_event)(void *ctx, const struct zm_hdr *h, size_t size);
 	void *ctx;
+	/* Memory: the per-CPU offsets (NULL: unknown) and the way the
+	 * rss_stat program takes its events (bpf/zmtrace.bpf.c). */
+	uint64_t *cpu_offs;
+	int ncpus;
+	enum rss_path rss_path;
+};
+
+static const char *const rss_path_names[] = {
+	[RSS_PATH_LINEAR] = "linear",
+	[RSS_PATH_TABLE] = "table",
+	[RSS_PATH_EVERY] = "every",
+	[RSS_PATH_SHARED] = "shared",
 };
 
 /*
@@ -221,6 +234,97 @@ static int attach_sampling(struct tracer *t, unsigned hz, char *err, size_t errl
 	return 0;
 }
 
+/* Add a line to the warning (several are joined with "; "). */
+static void warn(struct tracer *t, const char *what)
+{
+	size_t n = strlen(t->warning);
+
+	if (strstr(t->warning, what))
+		return;
+	snprintf(t->warning + n, sizeof(t->warning) - n, "%s%s", n ? "; " : "", what);
+}
+
+/* When the figures are the shared counts: by how much they may lag. */
+static void warn_shared(struct tracer *t)
+{
+	char w[200];
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF), page = sysconf(_SC_PAGESIZE);
+	long batch = 2 * ncpu > 32 ? 2 * ncpu : 32;
+
+	snprintf(w, sizeof(w),
+		 "this kernel gives no access to the per-CPU parts of memory counters: figures "
+		 "are the shared counts, which lag /proc by up to %ld KiB a counter",
+		 batch * (ncpu > 0 ? ncpu : 1) * (page > 0 ? page : 4096) / 1024);
+	warn(t, w);
+}
+
+/* Replace the 64-bit constant marker in prog's instructions (once, in an
+ * ld_imm64) with value. 0, or -ENOENT when the marker is not found once. */
+static int patch_imm64(struct bpf_program *prog, uint64_t marker, uint64_t value)
+{
+	size_t n = bpf_program__insn_cnt(prog);
+	struct bpf_insn *insns = malloc(n * sizeof(*insns));
+
+	if (!insns)
+		return -ENOMEM;
+	memcpy(insns, bpf_program__insns(prog), n * sizeof(*insns));
+	int found = 0;
+
+	for (size_t i = 0; i + 1 < n; i++) {
+		struct bpf_insn *lo = &insns[i], *hi = &insns[i + 1];
+
+		if (lo->code != (BPF_LD | BPF_IMM | BPF_DW))
+			continue;
+		if (((uint64_t)(uint32_t)hi->imm << 32 | (uint32_t)lo->imm) == marker) {
+			lo->imm = (int32_t)(uint32_t)value;
+			hi->imm = (int32_t)(uint32_t)(value >> 32);
+			found++;
+		}
+		i++; /* an ld_imm64 is two slots */
+	}
+	int ret = found == 1 ? bpf_program__set_insns(prog, insns, n) : -ENOENT;
+
+	free(insns);
+	return ret;
+}
+
+/* The rss_stat program for t->rss_path, its per-CPU layout patched in. */
+static int pick_rss_program(struct tracer *t, bool on)
+{
+	struct zmtrace_bpf *sk = t->skel;
+	enum rss_path p = t->rss_path;
+
+	bpf_program__set_autoload(sk->progs.zm_rss, on && p == RSS_PATH_LINEAR);
+	bpf_program__set_autoload(sk->progs.zm_rss_table, on && p == RSS_PATH_TABLE);
+	bpf_program__set_autoload(sk->progs.zm_rss_every,
+				  on && (p == RSS_PATH_EVERY || p == RSS_PATH_SHARED));
+	if (!on || p != RSS_PATH_LINEAR)
+		return 0;
+	uint64_t base, step;
+	int ret;
+
+	if (!percpu_linear(t->cpu_offs, t->ncpus, &base, &step))
+		return -EINVAL;
+	if ((ret = patch_imm64(sk->progs.zm_rss, ZM_PATCH_CPU_BASE, base)) ||
+	    (ret = patch_imm64(sk->progs.zm_rss, ZM_PATCH_CPU_STEP, step)))
+		return ret;
+	return 0;
+}
+
+/* After load: each CPU's offset into cpu_off, for the exact sums. */
+static int fill_cpu_offsets(struct tracer *t)
+{
+	for (int i = 0; t->cpu_offs && t->rss_path != RSS_PATH_SHARED && i < t->ncpus; i++) {
+		uint32_t cpu = (uint32_t)i;
+		int ret = bpf_map__update_elem(t->skel->maps.cpu_off, &cpu, sizeof(cpu),
+					       &t->cpu_offs[i], sizeof(t->cpu_offs[i]), BPF_ANY);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* Open and load the skeleton; -EAGAIN when only the group_dead exit
  * program failed (an older kernel), else 0 or -errno with err set. */
 static int open_and_load(struct tracer *t, const struct tracer_opts *o, bool legacy_exit,
@@ -253,7 +357,14 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, bool leg
 	t->skel->rodata->page_shift = (uint32_t)__builtin_ctzl(page > 0 ? (unsigned long)page : 4096);
 	t->skel->rodata->rss_threshold_pages =
 		o->rss_threshold ? (o->rss_threshold + (uint64_t)page - 1) / (uint64_t)page : 256;
-	bpf_program__set_autoload(t->skel->progs.zm_rss, o->rss && !o->sample_hz);
+	bool exact = t->cpu_offs && t->rss_path != RSS_PATH_SHARED;
+
+	t->skel->rodata->ncpus = exact ? (uint32_t)t->ncpus : 0;
+	bpf_map__set_max_entries(t->skel->maps.cpu_off, exact ? (uint32_t)t->ncpus : 1);
+	if (pick_rss_program(t, o->rss && !o->sample_hz)) {
+		t->rss_path = RSS_PATH_TABLE; /* (cannot fail) */
+		pick_rss_program(t, o->rss && !o->sample_hz);
+	}
 	bpf_program__set_autoload(t->skel->progs.zm_sample, o->rss && o->sample_hz);
 	bpf_program__set_autoload(t->skel->progs.zm_oom, o->rss && !(t->disabled & DIS_OOM));
 	bpf_program__set_autoload(t->skel->progs.zm_rename, o->rss && o->filter == ZM_FILTER_COMM);
@@ -275,22 +386,59 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, bool leg
 	}
 	int ret = zmtrace_bpf__load(t->skel);
 
-	if (!ret)
-		return 0;
+	if (!ret) {
+		if ((ret = fill_cpu_offsets(t)))
+			snprintf(err, errlen, "cannot fill the per-CPU offsets map: %s",
+				 strerror(-ret));
+		return ret;
+	}
 	struct bpf_program *failed = failed_program(t);
 
+	/* The per-CPU reads (loads through untrusted pointers) are the newest
+	 * thing the memory programs ask of the verifier: whichever program a
+	 * kernel refuses, try without them first. Every rss_stat event then
+	 * takes the slot path, and figures are the shared counts. */
+	if (o->rss && t->rss_path != RSS_PATH_SHARED && failed != t->skel->progs.zm_oom) {
+		t->rss_path = RSS_PATH_SHARED;
+		warn_shared(t);
+		return -EAGAIN;
+	}
 	if (!legacy_exit && failed == t->skel->progs.zm_exit)
 		return -EAGAIN;
 	/* mark_victim(task, uid) is 6.6's: older kernels lose OOM events only. */
 	if (failed == t->skel->progs.zm_oom && !(t->disabled & DIS_OOM)) {
 		t->disabled |= DIS_OOM;
-		snprintf(t->warning, sizeof(t->warning),
-			 "OOM kills are not traced: this kernel's mark_victim tracepoint is not the "
-			 "expected (task, uid) one");
+		warn(t, "OOM kills are not traced: this kernel's mark_victim tracepoint is not the "
+			"expected (task, uid) one");
 		return -EAGAIN;
 	}
 	name_failed_program(t, ret, err, errlen);
 	return ret;
+}
+
+/*
+ * How the rss_stat program takes its events: with the per-CPU offsets
+ * found, "linear" when they are BASE + cpu * STEP (one group of CPUs),
+ * else "table"; without them (a kernel that cannot run the finding
+ * program), "shared": every event looks at its slot, figures are the
+ * shared counts. For tests, ZMTRACE_RSS_PATH names one.
+ */
+static void choose_rss_path(struct tracer *t)
+{
+	uint64_t base, step;
+	const char *want = getenv("ZMTRACE_RSS_PATH");
+
+	if (percpu_offsets(&t->cpu_offs, &t->ncpus)) {
+		t->rss_path = RSS_PATH_SHARED;
+		if (!want)
+			warn_shared(t);
+	} else if (percpu_linear(t->cpu_offs, t->ncpus, &base, &step))
+		t->rss_path = RSS_PATH_LINEAR;
+	else
+		t->rss_path = RSS_PATH_TABLE;
+	for (int p = 0; want && p <= RSS_PATH_SHARED; p++)
+		if (!strcmp(want, rss_path_names[p]) && (t->cpu_offs || p == RSS_PATH_SHARED))
+			t->rss_path = (enum rss_path)p;
 }
 
 int tracer_open(struct tracer **out, const struct tracer_opts *o, char *err, size_t errlen)
@@ -323,10 +471,14 @@ int tracer_open(struct tracer **out, const struct tracer_opts *o, char *err, siz
 	const char *why = o->zombies ? prepare_tracefs() : NULL;
 
 	t->exact_reaps = o->zombies && !why;
-	if (why)
-		snprintf(t->warning, sizeof(t->warning),
+	if (why) {
+		char w[256];
+
+		snprintf(w, sizeof(w),
 			 "wait4/waitid tracepoints unavailable (tracefs: %s): reaps are seen when the "
 			 "process is freed, zombie times are upper bounds", why);
+		warn(t, w);
+	}
 	/* sched_process_exit(p, group_dead) is 6.16's; older kernels refuse
 	 * that program, and get the one that reads signal->live instead.
 	 * (Trying is cheaper than parsing the kernel's BTF once more.)
@@ -335,13 +487,16 @@ int tracer_open(struct tracer **out, const struct tracer_opts *o, char *err, siz
 	 * would on an older kernel. */
 	bool legacy = getenv("ZMTRACE_LEGACY_EXIT") != NULL;
 
-	for (int tries = 0; tries < 3; tries++) {
+	if (o->rss)
+		choose_rss_path(t);
+	for (int tries = 0; tries < 4; tries++) {
 		unsigned before = t->disabled;
+		enum rss_path path = t->rss_path;
 
 		ret = open_and_load(t, o, legacy, err, errlen);
 		if (ret != -EAGAIN)
 			break;
-		if (t->disabled == before)
+		if (t->disabled == before && t->rss_path == path)
 			legacy = true; /* it was the exit program */
 	}
 	if (ret)
@@ -375,6 +530,7 @@ void tracer_close(struct tracer *t)
 	for (int i = 0; i < t->nsample_links; i++)
 		bpf_link__destroy(t->sample_links[i]); /* closes the perf event too */
 	free(t->sample_links);
+	free(t->cpu_offs);
 	zmtrace_bpf__destroy(t->skel);
 	/* tracefs stays mounted, as perf and systemd leave it: unmounting
 	 * could pull it from under another tool starting meanwhile. */
@@ -384,6 +540,11 @@ void tracer_close(struct tracer *t)
 const char *tracer_warning(const struct tracer *t)
 {
 	return t->warning[0] ? t->warning : NULL;
+}
+
+const char *tracer_rss_path(const struct tracer *t)
+{
+	return rss_path_names[t->rss_path];
 }
 
 bool tracer_exact_reaps(const struct tracer *t)

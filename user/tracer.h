@@ -31,12 +31,22 @@ struct tracer_opts {
 
 struct tracer;
 
+/* How the kernel side takes rss_stat events (bpf/zmtrace.bpf.c). */
+enum rss_path {
+	RSS_PATH_LINEAR, /* per-CPU parts read at BASE + cpu * STEP */
+	RSS_PATH_TABLE,	 /* per-CPU parts read through a table of offsets */
+	RSS_PATH_EVERY,	 /* no per-CPU reads on the hot path; exact figures */
+	RSS_PATH_SHARED, /* no per-CPU reads at all: the shared counts */
+};
+
 /* 0, or -errno with a one-line reason in err (no "zmtrace:" prefix). */
 int tracer_open(struct tracer **out, const struct tracer_opts *o, char *err, size_t errlen);
 void tracer_close(struct tracer *t);
 
 /* Why a part of the tracing is degraded, or NULL: one line to print. */
 const char *tracer_warning(const struct tracer *t);
+/* The rss_stat path taken: "linear", "table", "every" or "shared". */
+const char *tracer_rss_path(const struct tracer *t);
 /* Were the wait4/waitid tracepoints attached (exact reap times)? */
 bool tracer_exact_reaps(const struct tracer *t);
 

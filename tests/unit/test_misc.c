@@ -1,4 +1,4 @@
-/* Unit tests for user/hashmap.c and user/util.c. */
+/* Unit tests for user/hashmap.c, user/util.c and percpu_linear(). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "hashmap.h"
+#include "percpu.h"
 #include "util.h"
 
 #define V(x) ((void *)(uintptr_t)(x))
@@ -361,6 +362,34 @@ static void test_clocks(void **state)
 	assert_int_equal(buf[8], '.');
 }
 
+/* ---- percpu_linear ---- */
+
+static void test_percpu_linear(void **state)
+{
+	(void)state;
+	uint64_t base = 0, step = 0;
+	/* One group of 1 MiB units (as on this project's VMs). */
+	const uint64_t one[] = { 0xffff8886a4109000, 0xffff8886a4209000, 0xffff8886a4309000,
+				 0xffff8886a4409000 };
+
+	assert_true(percpu_linear(one, 4, &base, &step));
+	assert_int_equal(base, 0xffff8886a4109000);
+	assert_int_equal(step, 0x100000);
+	assert_true(percpu_linear(one, 1, &base, &step));
+	assert_int_equal(step, 0);
+	assert_false(percpu_linear(one, 0, &base, &step));
+	/* Two NUMA groups: CPUs 2 and 3 live elsewhere. */
+	const uint64_t two[] = { 0xffff888100000000, 0xffff888100100000, 0xffff889100000000,
+				 0xffff889100100000 };
+
+	assert_true(percpu_linear(two, 2, &base, &step));
+	assert_false(percpu_linear(two, 4, &base, &step));
+	/* Interleaved numbering: even CPUs first. */
+	const uint64_t inter[] = { 0x1000000, 0x1200000, 0x1100000, 0x1300000 };
+
+	assert_false(percpu_linear(inter, 4, &base, &step));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +404,7 @@ int main(void)
 		cmocka_unit_test(test_parse_pid),
 		cmocka_unit_test(test_copy_comm),
 		cmocka_unit_test(test_clocks),
+		cmocka_unit_test(test_percpu_linear),
 	};
 
 	return cmocka_run_group_tests_name("misc", tests, NULL, NULL);

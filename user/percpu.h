@@ -1,0 +1,19 @@
+/*
+ * Each possible CPU's per-CPU offset (the kernel's __per_cpu_offset[]),
+ * learnt once at start-up by running bpf/percpu.bpf.c: with them the
+ * kernel side reads the per-CPU parts of mm counters, for exact figures
+ * and for the rss_stat handler's cheap test (bpf/zmtrace.bpf.c).
+ */
+#ifndef ZM_PERCPU_H
+#define ZM_PERCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* *offs (malloc'd, *n entries, one per possible CPU), or -errno. */
+int percpu_offsets(uint64_t **offs, int *n);
+
+/* Is offs[cpu] == base + cpu * step for every cpu? */
+bool percpu_linear(const uint64_t *offs, int n, uint64_t *base, uint64_t *step);
+
+#endif
