@@ -112,17 +112,15 @@ struct {
  * An mm that finds both ways of its set taken takes one, sending a
  * ZM_M_FIRST event (exact figures, one more event: never a lost change).
  *
- * The slot keeps the shared counts as last seen, updated by the handler as
- * each one moves (a CPU's fold: see on_rss_stat()), so that deciding needs
- * only the slot's cache line and the counter that changed; and the figures
- * as last sent, to compare with.
+ * The slot keeps the figures as last sent, to compare with, and the
+ * threshold: deciding reads the slot's cache line and the counters.
  */
 #define MM_SETS_LOG2 8
 enum { SLOT_LIVE = 1, SLOT_IGNORED = 2 /* not selected, or exiting */ };
 
 struct zm_mm_slot {
 	__u32 mm;	   /* mm_key(): the owner's tgid */
-	__u32 seen[3];	   /* file, anon, shmem pages: shared counts last seen */
+	__u32 pad[3];
 	__u32 sent_res;	   /* resident pages, as last sent */
 	__u32 sent_swap;   /* swap entries, as last sent */
 	__u32 threshold;   /* rss_threshold_pages, kept here: one cache line
@@ -273,6 +271,8 @@ static long add_cpu_parts(__u64 i, void *ctx)
 
 	if (!off)
 		return 1;
+	if (!*off)
+		return 0; /* not a possible CPU (a hole in the possible mask) */
 	/* Direct loads (faults are caught, as for any load through an
 	 * untrusted pointer): no helper calls. */
 	for (int m = 0; m < 4; m++)
@@ -282,9 +282,10 @@ static long add_cpu_parts(__u64 i, void *ctx)
 
 /*
  * mm's four counters (indexed by MM_*) as /proc sums them: the shared count
- * plus every CPU's part (percpu_counter_sum()). Without the per-CPU offsets
- * (ncpus 0, or a kernel before 6.2), the shared counts. Returns ZM_M_EXACT
- * or 0. Off the hot path: for events being sent only.
+ * plus every CPU's part (percpu_counter_sum(), without its lock: a fold on
+ * another CPU between the reads can leave one batch out). Without the
+ * per-CPU offsets (ncpus 0, or a kernel before 6.2), the shared counts.
+ * Returns ZM_M_EXACT or 0. Off the hot path: for events being sent only.
  */
 static __always_inline __u32 mm_counters(struct mm_struct *mm, __s64 v[4])
 {
@@ -460,9 +461,6 @@ static __always_inline void remember(struct zm_mm_slot *s, struct mm_struct *mm)
 	__u64 file = pos(mm_counter(mm, MM_FILEPAGES)), anon = pos(mm_counter(mm, MM_ANONPAGES));
 	__u64 shmem = pos(mm_counter(mm, MM_SHMEMPAGES));
 
-	s->seen[0] = (__u32)file;
-	s->seen[1] = (__u32)anon;
-	s->seen[2] = (__u32)shmem;
 	s->sent_res = (__u32)(file + anon + shmem);
 	s->sent_swap = (__u32)pos(mm_counter(mm, MM_SWAPENTS));
 }
@@ -551,14 +549,18 @@ static __always_inline void fresh_mm(struct mm_struct *mm, struct task_struct *o
  * CPU's part of the counter that changed, which the kernel has just
  * written (in cache, and in the TLB that page-table isolation flushes on
  * every kernel entry), and goes on only when it is zero: about one event
- * in 32 on a page-fault storm, one per fault of a huge page, one per
- * munmap(). Everything else (the slot, the threshold, the filter) is
- * touched then only. The per-CPU offset is BASE + cpu * STEP, constants
+ * in 28 on a page-fault storm, one per fault of a huge page, one per
+ * munmap() batch. Everything else (the slot, the threshold, the filter) is
+ * touched then only. A fold can escape: the task may move to another CPU
+ * between the change and the tracepoint, and a CPU going offline folds
+ * its parts with no tracepoint; the next fold of any counter of the mm
+ * then sees the change. The per-CPU offset is BASE + cpu * STEP, constants
  * user space writes into the instructions (RSS_LINEAR), or a map read
  * where the layout is not linear (RSS_TABLE: NUMA machines).
  *
- * RSS_EVERY, for kernels that give no access to the per-CPU parts: each
- * event looks up its mm's slot.
+ * RSS_EVERY: each event looks up its mm's slot (the way for kernels that
+ * give no access to the per-CPU parts, with ncpus 0: user space's "shared"
+ * path; with the offsets, "every", for comparison).
  */
 #define RSS_LINEAR 0
 #define RSS_TABLE 1
@@ -602,27 +604,14 @@ static __always_inline int on_rss_stat(struct mm_struct *mm, int member, int how
 	if (s) {
 		if (s->state != SLOT_LIVE)
 			return 0;
-		/* The counter that changed is in cache; the others are as the
-		 * slot saw them last (each is seen whenever it moves). Constant
-		 * indices: typed pointers take no variable offset. */
-		switch (member) {
-		case MM_FILEPAGES:
-			s->seen[0] = (__u32)pos(mm_counter(mm, MM_FILEPAGES));
-			break;
-		case MM_ANONPAGES:
-			s->seen[1] = (__u32)pos(mm_counter(mm, MM_ANONPAGES));
-			break;
-		case MM_SHMEMPAGES:
-			s->seen[2] = (__u32)pos(mm_counter(mm, MM_SHMEMPAGES));
-			break;
-		default:
-			if (absdiff(pos(mm_counter(mm, MM_SWAPENTS)), s->sent_swap) < s->threshold)
-				return 0;
-			return rss_check(mm, key, set, s);
-		}
-		__u64 res = (__u64)s->seen[0] + s->seen[1] + s->seen[2];
+		/* All the counters, not just the one that changed: a fold this
+		 * handler missed (the task moved to another CPU between the
+		 * change and the tracepoint; a CPU going offline folds without
+		 * one) is then caught at the next fold of any of them. */
+		__u64 res = resident_pages(mm), swap = pos(mm_counter(mm, MM_SWAPENTS));
 
-		if (absdiff(res, s->sent_res) < s->threshold)
+		if (absdiff(res, s->sent_res) < s->threshold &&
+		    absdiff(swap, s->sent_swap) < s->threshold)
 			return 0;
 	}
 	return rss_check(mm, key, set, s);

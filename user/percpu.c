@@ -4,26 +4,78 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "percpu.skel.h"
+
+#define MAX_CPU_IDS 65536
+
+/* The possible CPUs ("0-3,8-11"): ids[i] set for each; their highest + 1,
+ * or -errno. (CPU ids, unlike libbpf_num_possible_cpus(), may have holes.) */
+static int possible_cpus(bool **ids)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
+	char buf[4096];
+
+	*ids = NULL;
+	if (!f)
+		return -errno;
+	bool got = fgets(buf, sizeof(buf), f) != NULL;
+
+	fclose(f);
+	if (!got)
+		return -EIO;
+	bool *v = calloc(MAX_CPU_IDS, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	int n = 0;
+
+	for (char *p = buf; *p && *p != '\n';) {
+		char *end;
+		long lo = strtol(p, &end, 10), hi = lo;
+
+		if (end == p)
+			break;
+		if (*end == '-')
+			hi = strtol(end + 1, &end, 10);
+		if (lo < 0 || hi < lo || hi >= MAX_CPU_IDS) {
+			free(v);
+			return -ERANGE;
+		}
+		for (long c = lo; c <= hi; c++)
+			v[c] = true;
+		if (hi + 1 > n)
+			n = (int)hi + 1;
+		p = *end == ',' ? end + 1 : end;
+	}
+	if (!n) {
+		free(v);
+		return -EINVAL;
+	}
+	*ids = v;
+	return n;
+}
 
 int percpu_offsets(uint64_t **offs, int *n)
 {
 	*offs = NULL;
 	*n = 0;
-	int ncpus = libbpf_num_possible_cpus();
+	bool *possible;
+	int ncpus = possible_cpus(&possible);
 
 	if (ncpus <= 0)
 		return ncpus < 0 ? ncpus : -EINVAL;
 	struct percpu_bpf *skel = percpu_bpf__open();
+	int ret = -errno;
+	uint64_t *v = NULL;
 
 	if (!skel)
-		return -errno;
-	int ret = -ENOMEM;
-	uint64_t *v = calloc((size_t)ncpus, sizeof(*v));
-
-	if (!v)
+		goto out;
+	ret = -ENOMEM;
+	if (!(v = calloc((size_t)ncpus, sizeof(*v))))
 		goto out;
 	skel->rodata->ncpus = (uint32_t)ncpus;
 	bpf_map__set_max_entries(skel->maps.copies, (uint32_t)ncpus);
@@ -40,9 +92,13 @@ int percpu_offsets(uint64_t **offs, int *n)
 	for (uint32_t cpu = 0; cpu < (uint32_t)ncpus; cpu++) {
 		uint64_t copy = 0;
 
+		if (!possible[cpu])
+			continue; /* offset 0: not a CPU */
 		if (bpf_map_lookup_elem(fd, &cpu, &copy) || !copy)
 			goto out;
 		v[cpu] = copy - skel->bss->pcpu_base;
+		if (!v[cpu])
+			goto out;
 	}
 	*offs = v;
 	*n = ncpus;
@@ -50,18 +106,24 @@ int percpu_offsets(uint64_t **offs, int *n)
 	ret = 0;
 out:
 	free(v);
+	free(possible);
 	percpu_bpf__destroy(skel);
 	return ret;
 }
 
 bool percpu_linear(const uint64_t *offs, int n, uint64_t *base, uint64_t *step)
 {
-	if (n <= 0)
+	int a = -1, b = -1; /* the first two CPUs (0: a hole in the ids) */
+
+	for (int i = 0; i < n && b < 0; i++)
+		if (offs[i])
+			*(a < 0 ? &a : &b) = i;
+	if (a < 0)
 		return false;
-	*base = offs[0];
-	*step = n > 1 ? offs[1] - offs[0] : 0;
-	for (int i = 2; i < n; i++)
-		if (offs[i] != *base + (uint64_t)i * *step)
+	*step = b < 0 ? 0 : (offs[b] - offs[a]) / (uint64_t)(b - a);
+	*base = offs[a] - (uint64_t)a * *step;
+	for (int i = 0; i < n; i++)
+		if (offs[i] && offs[i] != *base + (uint64_t)i * *step)
 			return false;
 	return true;
 }

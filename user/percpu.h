@@ -10,10 +10,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* *offs (malloc'd, *n entries, one per possible CPU), or -errno. */
+/* *offs (malloc'd, *n entries: CPU ids 0 to the highest possible; 0 for an id
+ * that is not a possible CPU), or -errno. */
 int percpu_offsets(uint64_t **offs, int *n);
 
-/* Is offs[cpu] == base + cpu * step for every cpu? */
+/* Is offs[cpu] == base + cpu * step for every CPU (ids with offset 0 aside)? */
 bool percpu_linear(const uint64_t *offs, int n, uint64_t *base, uint64_t *step);
 
 #endif

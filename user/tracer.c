@@ -258,8 +258,8 @@ static void warn_shared(struct tracer *t)
 	warn(t, w);
 }
 
-/* Replace the 64-bit constant marker in prog's instructions (once, in an
- * ld_imm64) with value. 0, or -ENOENT when the marker is not found once. */
+/* Replace the 64-bit constant marker in prog's instructions (plain
+ * ld_imm64s) with value. 0, or -ENOENT when the marker is not there. */
 static int patch_imm64(struct bpf_program *prog, uint64_t marker, uint64_t value)
 {
 	size_t n = bpf_program__insn_cnt(prog);
@@ -275,6 +275,10 @@ static int patch_imm64(struct bpf_program *prog, uint64_t marker, uint64_t value
 
 		if (lo->code != (BPF_LD | BPF_IMM | BPF_DW))
 			continue;
+		if (lo->src_reg) { /* a map, a function, a kernel symbol */
+			i++;
+			continue;
+		}
 		if (((uint64_t)(uint32_t)hi->imm << 32 | (uint32_t)lo->imm) == marker) {
 			lo->imm = (int32_t)(uint32_t)value;
 			hi->imm = (int32_t)(uint32_t)(value >> 32);
@@ -282,7 +286,7 @@ static int patch_imm64(struct bpf_program *prog, uint64_t marker, uint64_t value
 		}
 		i++; /* an ld_imm64 is two slots */
 	}
-	int ret = found == 1 ? bpf_program__set_insns(prog, insns, n) : -ENOENT;
+	int ret = found ? bpf_program__set_insns(prog, insns, n) : -ENOENT;
 
 	free(insns);
 	return ret;
@@ -394,17 +398,17 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, bool leg
 	}
 	struct bpf_program *failed = failed_program(t);
 
+	if (!legacy_exit && failed == t->skel->progs.zm_exit)
+		return -EAGAIN;
 	/* The per-CPU reads (loads through untrusted pointers) are the newest
-	 * thing the memory programs ask of the verifier: whichever program a
-	 * kernel refuses, try without them first. Every rss_stat event then
-	 * takes the slot path, and figures are the shared counts. */
+	 * thing the memory programs ask of the verifier: whichever other
+	 * program a kernel refuses, try without them. Every rss_stat event
+	 * then takes the slot path, and figures are the shared counts. */
 	if (o->rss && t->rss_path != RSS_PATH_SHARED && failed != t->skel->progs.zm_oom) {
 		t->rss_path = RSS_PATH_SHARED;
 		warn_shared(t);
 		return -EAGAIN;
 	}
-	if (!legacy_exit && failed == t->skel->progs.zm_exit)
-		return -EAGAIN;
 	/* mark_victim(task, uid) is 6.6's: older kernels lose OOM events only. */
 	if (failed == t->skel->progs.zm_oom && !(t->disabled & DIS_OOM)) {
 		t->disabled |= DIS_OOM;
@@ -436,9 +440,19 @@ static void choose_rss_path(struct tracer *t)
 		t->rss_path = RSS_PATH_LINEAR;
 	else
 		t->rss_path = RSS_PATH_TABLE;
-	for (int p = 0; want && p <= RSS_PATH_SHARED; p++)
-		if (!strcmp(want, rss_path_names[p]) && (t->cpu_offs || p == RSS_PATH_SHARED))
+	if (!want)
+		return;
+	for (int p = 0; p <= RSS_PATH_SHARED; p++)
+		if (!strcmp(want, rss_path_names[p]) && (t->cpu_offs || p == RSS_PATH_SHARED) &&
+		    (p != RSS_PATH_LINEAR || percpu_linear(t->cpu_offs, t->ncpus, &base, &step))) {
 			t->rss_path = (enum rss_path)p;
+			return;
+		}
+	char w[160];
+
+	snprintf(w, sizeof(w), "ZMTRACE_RSS_PATH=%.32s cannot be taken here: path %s", want,
+		 rss_path_names[t->rss_path]);
+	warn(t, w);
 }
 
 int tracer_open(struct tracer **out, const struct tracer_opts *o, char *err, size_t errlen)
@@ -489,16 +503,17 @@ int tracer_open(struct tracer **out, const struct tracer_opts *o, char *err, siz
 
 	if (o->rss)
 		choose_rss_path(t);
-	for (int tries = 0; tries < 4; tries++) {
+	ret = -EAGAIN;
+	for (int tries = 0; tries < 5 && ret == -EAGAIN; tries++) {
 		unsigned before = t->disabled;
 		enum rss_path path = t->rss_path;
 
 		ret = open_and_load(t, o, legacy, err, errlen);
-		if (ret != -EAGAIN)
-			break;
-		if (t->disabled == before && t->rss_path == path)
+		if (ret == -EAGAIN && t->disabled == before && t->rss_path == path)
 			legacy = true; /* it was the exit program */
 	}
+	if (ret == -EAGAIN)
+		name_failed_program(t, ret, err, errlen);
 	if (ret)
 		goto fail;
 	ret = zmtrace_bpf__attach(t->skel);

@@ -52,6 +52,9 @@ if [ -z "$lib_prereq$lib_prereq_fail" ]; then
 	RSS_PATH=$("$ZMTRACE" rss -v --duration 0.01 2>&1 >/dev/null </dev/null |
 		sed -n 's/^zmtrace: rss_stat path: //p')
 fi
+if [ -z "$lib_prereq$lib_prereq_fail" ] && [ -z "$RSS_PATH" ]; then
+	say "# zmtrace rss -v did not say its rss_stat path: the loose tolerance is used" >&2
+fi
 if [ "$RSS_PATH" = shared ] || [ -z "$RSS_PATH" ]; then
 	FIG_TOL_KB=$PCPU_SLOP_KB
 else

@@ -388,6 +388,19 @@ static void test_percpu_linear(void **state)
 	const uint64_t inter[] = { 0x1000000, 0x1200000, 0x1100000, 0x1300000 };
 
 	assert_false(percpu_linear(inter, 4, &base, &step));
+	/* Holes in the CPU ids (offset 0) do not count. */
+	const uint64_t holes[] = { 0, 0x2100000, 0, 0x2300000, 0x2400000 };
+
+	assert_true(percpu_linear(holes, 5, &base, &step));
+	assert_int_equal(base, 0x2000000);
+	assert_int_equal(step, 0x100000);
+	const uint64_t gap[] = { 0x1000000, 0, 0x1300000 };
+
+	assert_true(percpu_linear(gap, 3, &base, &step)); /* CPU 1 absent: steps of 0x180000 */
+	assert_int_equal(step, 0x180000);
+	const uint64_t none[] = { 0, 0 };
+
+	assert_false(percpu_linear(none, 2, &base, &step));
 }
 
 int main(void)
