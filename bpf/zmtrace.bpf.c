@@ -555,8 +555,9 @@ static __always_inline void fresh_mm(struct mm_struct *mm, struct task_struct *o
  * between the change and the tracepoint, and a CPU going offline folds
  * its parts with no tracepoint; the next fold of any counter of the mm
  * then sees the change. The per-CPU offset is BASE + cpu * STEP, constants
- * user space writes into the instructions (RSS_LINEAR), or a map read
- * where the layout is not linear (RSS_TABLE: NUMA machines).
+ * user space writes into the instructions (RSS_LINEAR); with NUMA groups,
+ * one BASE per group of CPUs, up to four (RSS_PIECES); else a map read
+ * (RSS_TABLE).
  *
  * RSS_EVERY: each event looks up its mm's slot (the way for kernels that
  * give no access to the per-CPU parts, with ncpus 0: user space's "shared"
@@ -565,6 +566,9 @@ static __always_inline void fresh_mm(struct mm_struct *mm, struct task_struct *o
 #define RSS_LINEAR 0
 #define RSS_TABLE 1
 #define RSS_EVERY 2
+#define RSS_PIECES 3
+
+#define ZM_IMM64(var, marker) asm volatile("%0 = " ZM_XSTR(marker) " ll" : "=r"(var))
 
 /* Is this CPU's part of mm's counter member zero (or unknown)? */
 static __always_inline bool part_is_zero(struct mm_struct *mm, int member, int how)
@@ -574,9 +578,27 @@ static __always_inline bool part_is_zero(struct mm_struct *mm, int member, int h
 	if (how == RSS_LINEAR) {
 		__u64 base, step;
 
-		asm volatile("%0 = " ZM_XSTR(ZM_PATCH_CPU_BASE) " ll" : "=r"(base));
-		asm volatile("%0 = " ZM_XSTR(ZM_PATCH_CPU_STEP) " ll" : "=r"(step));
+		ZM_IMM64(base, ZM_PATCH_CPU_BASE);
+		ZM_IMM64(step, ZM_PATCH_CPU_STEP);
 		off = base + (__u64)bpf_get_smp_processor_id() * step;
+	} else if (how == RSS_PIECES) {
+		__u64 base, step, b1, b2, b3, s1, s2, s3, cpu = bpf_get_smp_processor_id();
+
+		ZM_IMM64(base, ZM_PATCH_CPU_BASE);
+		ZM_IMM64(b1, ZM_PATCH_CPU_BASE1);
+		ZM_IMM64(b2, ZM_PATCH_CPU_BASE2);
+		ZM_IMM64(b3, ZM_PATCH_CPU_BASE3);
+		ZM_IMM64(s1, ZM_PATCH_CPU_START1);
+		ZM_IMM64(s2, ZM_PATCH_CPU_START2);
+		ZM_IMM64(s3, ZM_PATCH_CPU_START3);
+		ZM_IMM64(step, ZM_PATCH_CPU_STEP);
+		if (cpu >= s3)
+			base = b3;
+		else if (cpu >= s2)
+			base = b2;
+		else if (cpu >= s1)
+			base = b1;
+		off = base + cpu * step;
 	} else {
 		__u32 cpu = bpf_get_smp_processor_id();
 		__u64 *o = bpf_map_lookup_elem(&cpu_off, &cpu);
@@ -627,6 +649,12 @@ SEC("tp_btf/rss_stat")
 int BPF_PROG(zm_rss_table, struct mm_struct *mm, int member)
 {
 	return on_rss_stat(mm, member, RSS_TABLE);
+}
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(zm_rss_pieces, struct mm_struct *mm, int member)
+{
+	return on_rss_stat(mm, member, RSS_PIECES);
 }
 
 SEC("tp_btf/rss_stat")

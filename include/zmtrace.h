@@ -101,14 +101,22 @@ struct zm_event {
 				 lag by up to a batch (32+ pages) per CPU */
 
 /*
- * Markers in the rss_stat program's instructions that user space replaces,
- * before load, with this machine's per-CPU layout: CPU n's offset is
- * BASE + n * STEP (user/percpu.c). Constants in the instructions cost
- * nothing; the same numbers read from a map would cost a TLB miss on every
- * page fault.
+ * Markers in the rss_stat programs' instructions that user space replaces,
+ * before load, with this machine's per-CPU layout (user/percpu.c): CPU n's
+ * offset is BASE + n * STEP, or with up to four pieces (NUMA groups),
+ * BASE_k + n * STEP for the last piece k whose first CPU START_k <= n.
+ * Constants in the instructions cost nothing; the same numbers read from a
+ * map would cost a TLB miss on every page fault.
  */
-#define ZM_PATCH_CPU_BASE 0x7a6d5f6370755f61 /* "zm_cpu_a" */
-#define ZM_PATCH_CPU_STEP 0x7a6d5f6370755f73 /* "zm_cpu_s" */
+#define ZM_PATCH_CPU_BASE 0x7a6d5f6370755f61  /* "zm_cpu_a" */
+#define ZM_PATCH_CPU_STEP 0x7a6d5f6370755f73  /* "zm_cpu_s" */
+#define ZM_PATCH_CPU_BASE1 0x7a6d5f6370753161 /* "zm_cpu1a" */
+#define ZM_PATCH_CPU_BASE2 0x7a6d5f6370753261 /* "zm_cpu2a" */
+#define ZM_PATCH_CPU_BASE3 0x7a6d5f6370753361 /* "zm_cpu3a" */
+#define ZM_PATCH_CPU_START1 0x7a6d5f6370753173 /* "zm_cpu1s" */
+#define ZM_PATCH_CPU_START2 0x7a6d5f6370753273 /* "zm_cpu2s" */
+#define ZM_PATCH_CPU_START3 0x7a6d5f6370753373 /* "zm_cpu3s" */
+#define ZM_CPU_PIECES 4
 
 /*
  * ZM_EV_RSS and ZM_EV_OOM: a process's memory (in KiB), charged to the

@@ -16,7 +16,7 @@
 #    here); medians.
 # Usage: tools/bench-rss.sh [MIB [ROUNDS [REPEAT [PAIRS]]]]   (root; default
 # 256 2 7 5; REPEAT 0 measures the handler only; ZMTRACE=path measures another
-# binary; ZMTRACE_RSS_PATH=linear|table|every|shared another rss_stat path)
+# binary; ZMTRACE_RSS_PATH=linear|pieces|table|every|shared another rss_stat path)
 set -eu
 cd "$(dirname "$0")/.."
 MIB=${1:-256} ROUNDS=${2:-2} REPEAT=${3:-7} PAIRS=${4:-5}
@@ -149,4 +149,7 @@ echo "page-fault storm: $ROUNDS x $MIB MiB touched and unmapped ($((MIB * 256 * 
 printf "rss_stat handler, path \"%s\" (kernel.bpf_stats_enabled; each loaded afresh and alone on the tracepoint; median of %s):\n" "$path" "$PAIRS"
 printf "  zm_rss     %7.1f ns/event  (runs: %s)\n" "$zn" "$(tr '\n' ' ' <"$tmp/zcost")"
 printf "  empty_rss  %7.1f ns/event  (runs: %s)\n" "$en" "$(tr '\n' ' ' <"$tmp/ecost")"
-awk -v z="$zn" -v e="$en" 'BEGIN { if (e > 0) printf "  ratio      %.2f x the empty program\n", z / e }'
+pr=$(paste "$tmp/ecost" "$tmp/zcost" | awk '$1 > 0 { printf "%.3f\n", $2 / $1 }' | median)
+awk -v z="$zn" -v e="$en" -v pr="$pr" -v n="$PAIRS" 'BEGIN {
+	if (e > 0) printf "  ratio      %.2f x the empty program (medians); %.2f x (median of the %d pairs\047 ratios)\n", z / e, pr, n
+}'

@@ -127,3 +127,39 @@ bool percpu_linear(const uint64_t *offs, int n, uint64_t *base, uint64_t *step)
 			return false;
 	return true;
 }
+
+int percpu_split(const uint64_t *offs, int n, int max, struct percpu_pieces *out)
+{
+	if (max > 8)
+		max = 8;
+	/* The commonest difference between CPUs with consecutive ids (a
+	 * unit's size): Boyer-Moore majority vote, then checked by use. */
+	uint64_t step = 0;
+	int votes = 0;
+
+	for (int i = 1; i < n; i++) {
+		if (!offs[i] || !offs[i - 1])
+			continue;
+		uint64_t d = offs[i] - offs[i - 1];
+
+		if (!votes)
+			step = d, votes = 1;
+		else
+			votes += d == step ? 1 : -1;
+	}
+	out->step = step;
+	int k = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!offs[i])
+			continue;
+		if (k && offs[i] == out->base[k - 1] + (uint64_t)i * step)
+			continue;
+		if (k == max)
+			return 0;
+		out->start[k] = k ? (uint64_t)i : 0;
+		out->base[k] = offs[i] - (uint64_t)i * step;
+		k++;
+	}
+	return k;
+}

@@ -41,10 +41,13 @@ struct tracer {
 	uint64_t *cpu_offs;
 	int ncpus;
 	enum rss_path rss_path;
+	struct percpu_pieces pieces; /* RSS_PATH_PIECES */
+	int npieces;
 };
 
 static const char *const rss_path_names[] = {
 	[RSS_PATH_LINEAR] = "linear",
+	[RSS_PATH_PIECES] = "pieces",
 	[RSS_PATH_TABLE] = "table",
 	[RSS_PATH_EVERY] = "every",
 	[RSS_PATH_SHARED] = "shared",
@@ -299,19 +302,43 @@ static int pick_rss_program(struct tracer *t, bool on)
 	enum rss_path p = t->rss_path;
 
 	bpf_program__set_autoload(sk->progs.zm_rss, on && p == RSS_PATH_LINEAR);
+	bpf_program__set_autoload(sk->progs.zm_rss_pieces, on && p == RSS_PATH_PIECES);
 	bpf_program__set_autoload(sk->progs.zm_rss_table, on && p == RSS_PATH_TABLE);
 	bpf_program__set_autoload(sk->progs.zm_rss_every,
 				  on && (p == RSS_PATH_EVERY || p == RSS_PATH_SHARED));
-	if (!on || p != RSS_PATH_LINEAR)
-		return 0;
 	uint64_t base, step;
 	int ret;
 
-	if (!percpu_linear(t->cpu_offs, t->ncpus, &base, &step))
-		return -EINVAL;
-	if ((ret = patch_imm64(sk->progs.zm_rss, ZM_PATCH_CPU_BASE, base)) ||
-	    (ret = patch_imm64(sk->progs.zm_rss, ZM_PATCH_CPU_STEP, step)))
-		return ret;
+	if (on && p == RSS_PATH_LINEAR) {
+		if (!percpu_linear(t->cpu_offs, t->ncpus, &base, &step))
+			return -EINVAL;
+		if ((ret = patch_imm64(sk->progs.zm_rss, ZM_PATCH_CPU_BASE, base)) ||
+		    (ret = patch_imm64(sk->progs.zm_rss, ZM_PATCH_CPU_STEP, step)))
+			return ret;
+	}
+	if (on && p == RSS_PATH_PIECES) {
+		static const uint64_t bases[ZM_CPU_PIECES] = { ZM_PATCH_CPU_BASE, ZM_PATCH_CPU_BASE1,
+							       ZM_PATCH_CPU_BASE2,
+							       ZM_PATCH_CPU_BASE3 };
+		static const uint64_t starts[ZM_CPU_PIECES] = { 0, ZM_PATCH_CPU_START1,
+								ZM_PATCH_CPU_START2,
+								ZM_PATCH_CPU_START3 };
+		const struct percpu_pieces *pc = &t->pieces;
+
+		if (t->npieces < 1 || t->npieces > ZM_CPU_PIECES)
+			return -EINVAL;
+		if ((ret = patch_imm64(sk->progs.zm_rss_pieces, ZM_PATCH_CPU_STEP, pc->step)))
+			return ret;
+		for (int k = 0; k < ZM_CPU_PIECES; k++) {
+			bool used = k < t->npieces; /* unused pieces start past every CPU */
+
+			if ((ret = patch_imm64(sk->progs.zm_rss_pieces, bases[k],
+					       used ? pc->base[k] : 0)) ||
+			    (k && (ret = patch_imm64(sk->progs.zm_rss_pieces, starts[k],
+						     used ? pc->start[k] : UINT64_MAX))))
+				return ret;
+		}
+	}
 	return 0;
 }
 
@@ -423,7 +450,8 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, bool leg
 /*
  * How the rss_stat program takes its events: with the per-CPU offsets
  * found, "linear" when they are BASE + cpu * STEP (one group of CPUs),
- * else "table"; without them (a kernel that cannot run the finding
+ * "pieces" when up to four such groups describe them (NUMA nodes), else
+ * "table"; without them (a kernel that cannot run the finding
  * program), "shared": every event looks at its slot, figures are the
  * shared counts. For tests, ZMTRACE_RSS_PATH names one.
  */
@@ -432,19 +460,37 @@ static void choose_rss_path(struct tracer *t)
 	uint64_t base, step;
 	const char *want = getenv("ZMTRACE_RSS_PATH");
 
+	if (want && !*want)
+		want = NULL;
+
 	if (percpu_offsets(&t->cpu_offs, &t->ncpus)) {
 		t->rss_path = RSS_PATH_SHARED;
 		if (!want)
 			warn_shared(t);
-	} else if (percpu_linear(t->cpu_offs, t->ncpus, &base, &step))
+	} else if (percpu_linear(t->cpu_offs, t->ncpus, &base, &step)) {
 		t->rss_path = RSS_PATH_LINEAR;
-	else
-		t->rss_path = RSS_PATH_TABLE;
+	} else {
+		t->npieces = percpu_split(t->cpu_offs, t->ncpus, ZM_CPU_PIECES, &t->pieces);
+		t->rss_path = t->npieces ? RSS_PATH_PIECES : RSS_PATH_TABLE;
+	}
 	if (!want)
 		return;
+	if (!strcmp(want, "pieces") && t->cpu_offs && t->rss_path == RSS_PATH_LINEAR &&
+	    t->ncpus <= ZM_CPU_PIECES) {
+		/* Tests, on a machine with one group: a piece per CPU. */
+		t->pieces.step = step;
+		for (int i = 0; i < t->ncpus; i++) {
+			t->pieces.start[i] = (uint64_t)i;
+			t->pieces.base[i] = base;
+		}
+		t->npieces = t->ncpus;
+		t->rss_path = RSS_PATH_PIECES;
+		return;
+	}
 	for (int p = 0; p <= RSS_PATH_SHARED; p++)
 		if (!strcmp(want, rss_path_names[p]) && (t->cpu_offs || p == RSS_PATH_SHARED) &&
-		    (p != RSS_PATH_LINEAR || percpu_linear(t->cpu_offs, t->ncpus, &base, &step))) {
+		    (p != RSS_PATH_LINEAR || percpu_linear(t->cpu_offs, t->ncpus, &base, &step)) &&
+		    (p != RSS_PATH_PIECES || t->npieces)) {
 			t->rss_path = (enum rss_path)p;
 			return;
 		}

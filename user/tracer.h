@@ -34,6 +34,7 @@ struct tracer;
 /* How the kernel side takes rss_stat events (bpf/zmtrace.bpf.c). */
 enum rss_path {
 	RSS_PATH_LINEAR, /* per-CPU parts read at BASE + cpu * STEP */
+	RSS_PATH_PIECES, /* the same, one BASE per group of CPUs (up to 4) */
 	RSS_PATH_TABLE,	 /* per-CPU parts read through a table of offsets */
 	RSS_PATH_EVERY,	 /* no per-CPU reads on the hot path; exact figures */
 	RSS_PATH_SHARED, /* no per-CPU reads at all: the shared counts */
@@ -45,7 +46,7 @@ void tracer_close(struct tracer *t);
 
 /* Why a part of the tracing is degraded, or NULL: one line to print. */
 const char *tracer_warning(const struct tracer *t);
-/* The rss_stat path taken: "linear", "table", "every" or "shared". */
+/* The rss_stat path taken: "linear", "pieces", "table", "every" or "shared". */
 const char *tracer_rss_path(const struct tracer *t);
 /* Were the wait4/waitid tracepoints attached (exact reap times)? */
 bool tracer_exact_reaps(const struct tracer *t);

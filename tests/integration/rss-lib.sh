@@ -44,7 +44,7 @@ NCPU=$(getconf _NPROCESSORS_ONLN)
 # the shared counts can be off the exact sum by up to this many kB:
 PCPU_BATCH=$((2 * NCPU > 32 ? 2 * NCPU : 32))
 PCPU_SLOP_KB=$((3 * PCPU_BATCH * NCPU * PAGE_KB))
-# How zmtrace takes rss_stat here ("linear", "table", "every", "shared"),
+# How zmtrace takes rss_stat here ("linear", "pieces", "table", "every", "shared"),
 # and so how far its figures may be from /proc's: a few pages the workload
 # touches between reading /proc and its next step when exact, else the lag.
 RSS_PATH=

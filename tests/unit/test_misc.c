@@ -403,6 +403,56 @@ static void test_percpu_linear(void **state)
 	assert_false(percpu_linear(none, 2, &base, &step));
 }
 
+static void test_percpu_split(void **state)
+{
+	(void)state;
+	struct percpu_pieces p;
+	/* One group: one piece, the linear layout. */
+	const uint64_t one[] = { 0x1000000, 0x1100000, 0x1200000, 0x1300000 };
+
+	assert_int_equal(percpu_split(one, 4, 4, &p), 1);
+	assert_int_equal(p.step, 0x100000);
+	assert_int_equal(p.start[0], 0);
+	assert_int_equal(p.base[0], 0x1000000);
+	/* Two nodes, then their hyperthreads (0-1 node 0, 2-3 node 1, 4-5
+	 * node 0, 6-7 node 1): four pieces. */
+	const uint64_t ht[] = { 0xa000000, 0xa100000, 0xb000000, 0xb100000,
+				0xa200000, 0xa300000, 0xb200000, 0xb300000 };
+
+	assert_int_equal(percpu_split(ht, 8, 4, &p), 4);
+	assert_int_equal(p.step, 0x100000);
+	for (int cpu = 0; cpu < 8; cpu++) {
+		int k = 0;
+
+		while (k < 3 && cpu >= (int)p.start[k + 1])
+			k++;
+		assert_int_equal(p.base[k] + (uint64_t)cpu * p.step, ht[cpu]);
+	}
+	assert_int_equal(percpu_split(ht, 8, 3, &p), 0); /* too many */
+	/* Interleaved numbering (even CPUs on node 0): a piece every other
+	 * CPU; any split found must give every CPU its offset. */
+	uint64_t inter[16];
+
+	for (int cpu = 0; cpu < 16; cpu++)
+		inter[cpu] = (cpu & 1 ? 0x9000000 : 0x1000000) + (uint64_t)(cpu / 2) * 0x100000;
+	assert_int_equal(percpu_split(inter, 16, 4, &p), 0);
+	int k = percpu_split(inter, 5, 4, &p);
+
+	assert_in_range(k, 1, 4);
+	for (int cpu = 0; cpu < 5; cpu++) {
+		int j = 0;
+
+		while (j + 1 < k && cpu >= (int)p.start[j + 1])
+			j++;
+		assert_int_equal(p.base[j] + (uint64_t)cpu * p.step, inter[cpu]);
+	}
+	/* Holes in the ids do not start pieces. */
+	const uint64_t holes[] = { 0x1000000, 0, 0x1200000, 0x1300000 };
+
+	assert_int_equal(percpu_split(holes, 4, 4, &p), 1);
+	assert_int_equal(p.base[0], 0x1000000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_copy_comm),
 		cmocka_unit_test(test_clocks),
 		cmocka_unit_test(test_percpu_linear),
+		cmocka_unit_test(test_percpu_split),
 	};
 
 	return cmocka_run_group_tests_name("misc", tests, NULL, NULL);
