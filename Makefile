@@ -35,7 +35,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all run test unit install clean vmlinux
+.PHONY: all run test unit install clean vmlinux fuzz
 .SECONDARY:
 all: zmtrace $(TOOLS)
 
@@ -71,6 +71,23 @@ $(OUT)/tests/%: tests/unit/%.c $(USER_OBJS) | $(OUT)
 	$(Q)$(CC) $(CFLAGS) $< $(USER_OBJS) $(LDLIBS) -lcmocka -o $@
 
 unit: $(UNIT_BINS)
+
+# The capture reader under libFuzzer, ASan and UBSan (clang), and a seed
+# corpus of real captures in build/fuzz-corpus. Run it:
+#   build/fuzz_capture -max_total_time=600 build/fuzz-corpus
+fuzz: $(OUT)/fuzz_capture $(OUT)/fuzz_seeds
+	$(Q)mkdir -p $(OUT)/fuzz-corpus && $(OUT)/fuzz_seeds $(OUT)/fuzz-corpus
+
+$(OUT)/fuzz_seeds: tests/fuzz/seeds.c user/capture.c user/capture.h | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) tests/fuzz/seeds.c user/capture.c -lz -o $@
+
+$(OUT)/fuzz_capture: tests/fuzz/fuzz_capture.c user/capture.c user/capture.h | $(OUT)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iuser \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+		tests/fuzz/fuzz_capture.c user/capture.c -lz -o $@
 
 run: all
 	./zmtrace top
