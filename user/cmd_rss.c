@@ -53,16 +53,9 @@ static int on_event(void *ctx, const struct zm_hdr *h, size_t size)
 static int sample_system(struct rss *r)
 {
 	struct sysmem s;
-	int err = sysmem_read(&s, now_boot_ns());
 
-	if (err) {
-		if (r->sys_ok)
-			fprintf(stderr, "zmtrace: reading /proc/meminfo: %s\n", strerror(-err));
-		r->sys_ok = false;
-		return 0; /* the per-process figures go on */
-	}
-	r->sys_ok = true;
-	sysmem_hist_add(&r->sys, &s);
+	if (!mi_sample_system(&r->sys, &r->sys_ok, &s))
+		return 0;
 	out_sysmem(&r->out, &s);
 	return out_check(r->out.f);
 }

@@ -63,16 +63,8 @@ static int on_event(void *ctx, const struct zm_hdr *h, size_t size)
 static void sample_system(struct top *t)
 {
 	struct sysmem s;
-	int err = sysmem_read(&s, now_boot_ns());
 
-	if (err) {
-		if (t->sys_ok)
-			fprintf(stderr, "zmtrace: reading /proc/meminfo: %s\n", strerror(-err));
-		t->sys_ok = false;
-		return; /* the rest goes on */
-	}
-	t->sys_ok = true;
-	sysmem_hist_add(&t->sys, &s);
+	mi_sample_system(&t->sys, &t->sys_ok, &s);
 }
 
 /* A process that renames itself (prctl PR_SET_NAME) sends no memory event:

@@ -40,3 +40,18 @@ int mi_seed_from_proc(struct memstate *m, struct session *s)
 	}
 	return 0;
 }
+
+bool mi_sample_system(struct sysmem_hist *h, bool *ok, struct sysmem *s)
+{
+	int err = sysmem_read(s, now_boot_ns());
+
+	if (err) {
+		if (*ok)
+			fprintf(stderr, "zmtrace: reading /proc/meminfo: %s\n", strerror(-err));
+		*ok = false;
+		return false; /* the per-process figures go on */
+	}
+	*ok = true;
+	sysmem_hist_add(h, s);
+	return true;
+}
