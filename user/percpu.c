@@ -111,41 +111,29 @@ out:
 	return ret;
 }
 
-bool percpu_linear(const uint64_t *offs, int n, uint64_t *base, uint64_t *step)
-{
-	int a = -1, b = -1; /* the first two CPUs (0: a hole in the ids) */
-
-	for (int i = 0; i < n && b < 0; i++)
-		if (offs[i])
-			*(a < 0 ? &a : &b) = i;
-	if (a < 0)
-		return false;
-	*step = b < 0 ? 0 : (offs[b] - offs[a]) / (uint64_t)(b - a);
-	*base = offs[a] - (uint64_t)a * *step;
-	for (int i = 0; i < n; i++)
-		if (offs[i] && offs[i] != *base + (uint64_t)i * *step)
-			return false;
-	return true;
-}
-
 int percpu_split(const uint64_t *offs, int n, int max, struct percpu_pieces *out)
 {
 	if (max > 8)
 		max = 8;
-	/* The commonest difference between CPUs with consecutive ids (a
-	 * unit's size): Boyer-Moore majority vote, then checked by use. */
+	/* The commonest step from one CPU to the next (a unit's size; across
+	 * a hole in the ids, the difference over the ids between, when it
+	 * divides): Boyer-Moore majority vote, then checked by use. */
 	uint64_t step = 0;
 	int votes = 0;
 
-	for (int i = 1; i < n; i++) {
-		if (!offs[i] || !offs[i - 1])
+	for (int i = 0, prev = -1; i < n; i++) {
+		if (!offs[i])
 			continue;
-		uint64_t d = offs[i] - offs[i - 1];
+		uint64_t d = prev < 0 ? 0 : offs[i] - offs[prev], ids = (uint64_t)(i - prev);
 
-		if (!votes)
-			step = d, votes = 1;
-		else
-			votes += d == step ? 1 : -1;
+		if (prev >= 0 && d % ids == 0) {
+			d /= ids;
+			if (!votes)
+				step = d, votes = 1;
+			else
+				votes += d == step ? 1 : -1;
+		}
+		prev = i;
 	}
 	out->step = step;
 	int k = 0;

@@ -14,13 +14,11 @@
  * that is not a possible CPU), or -errno. */
 int percpu_offsets(uint64_t **offs, int *n);
 
-/* Is offs[cpu] == base + cpu * step for every CPU (ids with offset 0 aside)? */
-bool percpu_linear(const uint64_t *offs, int n, uint64_t *base, uint64_t *step);
-
 /* The layout as up to max pieces: CPU n's offset is base[k] + n * step for
  * the last piece k with start[k] <= n (start[0] = 0). The step is the
- * commonest difference between CPUs with consecutive ids. Returns the
- * number of pieces, or 0 when more than max are needed. */
+ * commonest difference between successive CPUs. Returns the number of
+ * pieces (1: linear, offs[cpu] == base[0] + cpu * step for every CPU, ids
+ * with offset 0 aside), or 0 when more than max are needed. */
 struct percpu_pieces {
 	uint64_t step;
 	uint64_t start[8], base[8];

@@ -295,6 +295,33 @@ static int patch_imm64(struct bpf_program *prog, uint64_t marker, uint64_t value
 	return ret;
 }
 
+/* Write the per-CPU layout into prog: STEP, and the BASE and START of each
+ * of its slots pieces (one for zm_rss, ZM_CPU_PIECES for zm_rss_pieces);
+ * slots past t->npieces start past every CPU. */
+static int patch_layout(struct tracer *t, struct bpf_program *prog, int slots)
+{
+	static const uint64_t bases[ZM_CPU_PIECES] = { ZM_PATCH_CPU_BASE, ZM_PATCH_CPU_BASE1,
+						       ZM_PATCH_CPU_BASE2, ZM_PATCH_CPU_BASE3 };
+	static const uint64_t starts[ZM_CPU_PIECES] = { 0, ZM_PATCH_CPU_START1,
+							ZM_PATCH_CPU_START2,
+							ZM_PATCH_CPU_START3 };
+	const struct percpu_pieces *pc = &t->pieces;
+	int ret;
+
+	if (t->npieces < 1 || t->npieces > slots)
+		return -EINVAL;
+	if ((ret = patch_imm64(prog, ZM_PATCH_CPU_STEP, pc->step)))
+		return ret;
+	for (int k = 0; k < slots; k++) {
+		bool used = k < t->npieces;
+
+		if ((ret = patch_imm64(prog, bases[k], used ? pc->base[k] : 0)) ||
+		    (k && (ret = patch_imm64(prog, starts[k], used ? pc->start[k] : UINT64_MAX))))
+			return ret;
+	}
+	return 0;
+}
+
 /* The rss_stat program for t->rss_path, its per-CPU layout patched in. */
 static int pick_rss_program(struct tracer *t, bool on)
 {
@@ -306,39 +333,10 @@ static int pick_rss_program(struct tracer *t, bool on)
 	bpf_program__set_autoload(sk->progs.zm_rss_table, on && p == RSS_PATH_TABLE);
 	bpf_program__set_autoload(sk->progs.zm_rss_every,
 				  on && (p == RSS_PATH_EVERY || p == RSS_PATH_SHARED));
-	uint64_t base, step;
-	int ret;
-
-	if (on && p == RSS_PATH_LINEAR) {
-		if (!percpu_linear(t->cpu_offs, t->ncpus, &base, &step))
-			return -EINVAL;
-		if ((ret = patch_imm64(sk->progs.zm_rss, ZM_PATCH_CPU_BASE, base)) ||
-		    (ret = patch_imm64(sk->progs.zm_rss, ZM_PATCH_CPU_STEP, step)))
-			return ret;
-	}
-	if (on && p == RSS_PATH_PIECES) {
-		static const uint64_t bases[ZM_CPU_PIECES] = { ZM_PATCH_CPU_BASE, ZM_PATCH_CPU_BASE1,
-							       ZM_PATCH_CPU_BASE2,
-							       ZM_PATCH_CPU_BASE3 };
-		static const uint64_t starts[ZM_CPU_PIECES] = { 0, ZM_PATCH_CPU_START1,
-								ZM_PATCH_CPU_START2,
-								ZM_PATCH_CPU_START3 };
-		const struct percpu_pieces *pc = &t->pieces;
-
-		if (t->npieces < 1 || t->npieces > ZM_CPU_PIECES)
-			return -EINVAL;
-		if ((ret = patch_imm64(sk->progs.zm_rss_pieces, ZM_PATCH_CPU_STEP, pc->step)))
-			return ret;
-		for (int k = 0; k < ZM_CPU_PIECES; k++) {
-			bool used = k < t->npieces; /* unused pieces start past every CPU */
-
-			if ((ret = patch_imm64(sk->progs.zm_rss_pieces, bases[k],
-					       used ? pc->base[k] : 0)) ||
-			    (k && (ret = patch_imm64(sk->progs.zm_rss_pieces, starts[k],
-						     used ? pc->start[k] : UINT64_MAX))))
-				return ret;
-		}
-	}
+	if (on && p == RSS_PATH_LINEAR)
+		return patch_layout(t, sk->progs.zm_rss, 1);
+	if (on && p == RSS_PATH_PIECES)
+		return patch_layout(t, sk->progs.zm_rss_pieces, ZM_CPU_PIECES);
 	return 0;
 }
 
@@ -457,7 +455,6 @@ static int open_and_load(struct tracer *t, const struct tracer_opts *o, bool leg
  */
 static void choose_rss_path(struct tracer *t)
 {
-	uint64_t base, step;
 	const char *want = getenv("ZMTRACE_RSS_PATH");
 
 	if (want && !*want)
@@ -467,21 +464,19 @@ static void choose_rss_path(struct tracer *t)
 		t->rss_path = RSS_PATH_SHARED;
 		if (!want)
 			warn_shared(t);
-	} else if (percpu_linear(t->cpu_offs, t->ncpus, &base, &step)) {
-		t->rss_path = RSS_PATH_LINEAR;
 	} else {
 		t->npieces = percpu_split(t->cpu_offs, t->ncpus, ZM_CPU_PIECES, &t->pieces);
-		t->rss_path = t->npieces ? RSS_PATH_PIECES : RSS_PATH_TABLE;
+		t->rss_path = t->npieces == 1 ? RSS_PATH_LINEAR :
+			      t->npieces     ? RSS_PATH_PIECES :
+					       RSS_PATH_TABLE;
 	}
 	if (!want)
 		return;
-	if (!strcmp(want, "pieces") && t->cpu_offs && t->rss_path == RSS_PATH_LINEAR &&
-	    t->ncpus <= ZM_CPU_PIECES) {
+	if (!strcmp(want, "pieces") && t->npieces == 1 && t->ncpus <= ZM_CPU_PIECES) {
 		/* Tests, on a machine with one group: a piece per CPU. */
-		t->pieces.step = step;
 		for (int i = 0; i < t->ncpus; i++) {
 			t->pieces.start[i] = (uint64_t)i;
-			t->pieces.base[i] = base;
+			t->pieces.base[i] = t->pieces.base[0];
 		}
 		t->npieces = t->ncpus;
 		t->rss_path = RSS_PATH_PIECES;
@@ -489,7 +484,7 @@ static void choose_rss_path(struct tracer *t)
 	}
 	for (int p = 0; p <= RSS_PATH_SHARED; p++)
 		if (!strcmp(want, rss_path_names[p]) && (t->cpu_offs || p == RSS_PATH_SHARED) &&
-		    (p != RSS_PATH_LINEAR || percpu_linear(t->cpu_offs, t->ncpus, &base, &step)) &&
+		    (p != RSS_PATH_LINEAR || t->npieces == 1) &&
 		    (p != RSS_PATH_PIECES || t->npieces)) {
 			t->rss_path = (enum rss_path)p;
 			return;

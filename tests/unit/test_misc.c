@@ -1,4 +1,4 @@
-/* Unit tests for user/hashmap.c, user/util.c and percpu_linear(). */
+/* Unit tests for user/hashmap.c, user/util.c and percpu_split(). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -362,7 +362,19 @@ static void test_clocks(void **state)
 	assert_int_equal(buf[8], '.');
 }
 
-/* ---- percpu_linear ---- */
+/* ---- percpu_split ---- */
+
+/* The layout is linear: one piece (base, step). */
+static bool percpu_linear(const uint64_t *offs, int n, uint64_t *base, uint64_t *step)
+{
+	struct percpu_pieces p;
+
+	if (percpu_split(offs, n, 1, &p) != 1)
+		return false;
+	*base = p.base[0];
+	*step = p.step;
+	return true;
+}
 
 static void test_percpu_linear(void **state)
 {
