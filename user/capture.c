@@ -285,6 +285,11 @@ int cap_close(struct cap_writer *w, char *err, size_t errlen)
 	return ret;
 }
 
+bool cap_chunk_empty(const struct cap_writer *w)
+{
+	return w->raw_len == 0;
+}
+
 uint64_t cap_records(const struct cap_writer *w)
 {
 	return w->records + w->nrec;
@@ -609,6 +614,16 @@ int cap_next(struct cap_reader *r, uint8_t *type, const void **data, size_t *len
 	r->seen++;
 	r->records++;
 	return 1;
+}
+
+bool cap_chunk_first(const struct cap_reader *r)
+{
+	return r->seen == 1;
+}
+
+uint64_t cap_chunk_offset(const struct cap_reader *r)
+{
+	return r->chunk_at;
 }
 
 const char *cap_stop(const struct cap_reader *r, uint64_t *offset)

@@ -68,6 +68,10 @@ int cap_flush(struct cap_writer *w, char *err, size_t errlen);
 /* Flush, fsync, close; frees w. 0 or -errno (err set), also when an
  * earlier call failed (the file then ends with its last whole chunk). */
 int cap_close(struct cap_writer *w, char *err, size_t errlen);
+/* Is nothing waiting (the next record starts a chunk)? A record encoding
+ * that refers to earlier records resets its state there, so that every
+ * chunk decodes on its own. */
+bool cap_chunk_empty(const struct cap_writer *w);
 /* Records and chunks written so far. */
 uint64_t cap_records(const struct cap_writer *w);
 uint64_t cap_bytes(const struct cap_writer *w);
@@ -89,6 +93,10 @@ int cap_next(struct cap_reader *r, uint8_t *type, const void **data, size_t *len
  * file ended cleanly. */
 const char *cap_stop(const struct cap_reader *r, uint64_t *offset);
 uint64_t cap_read_records(const struct cap_reader *r);
+/* Was the record cap_next() just gave the first of its chunk, and at which
+ * byte of the file does that chunk start? */
+bool cap_chunk_first(const struct cap_reader *r);
+uint64_t cap_chunk_offset(const struct cap_reader *r);
 void cap_free(struct cap_reader *r);
 
 #endif

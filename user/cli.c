@@ -11,9 +11,7 @@
 #include "output.h"
 #include "util.h"
 
-/* -o FILE: created mode 0600 (traces name processes), truncated, not
- * inherited by the -- COMMAND. */
-static FILE *open_output(const char *path)
+FILE *open_output(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
 	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
@@ -66,6 +64,10 @@ int parse_trace_args(int argc, char **argv, const char *usage, struct trace_args
 	while ((c = getopt_long(argc, argv, "+jo:d:p:c:vhT:i:S:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
+			if (a->capture) {
+				fprintf(stderr, "zmtrace: unknown option --json (usage: %s)\n", usage);
+				return 2;
+			}
 			a->json = true;
 			break;
 		case 'o':
@@ -157,6 +159,10 @@ int parse_trace_args(int argc, char **argv, const char *usage, struct trace_args
 	if (modes > 1) {
 		fprintf(stderr, "zmtrace: -p, -c and -- COMMAND exclude each other\n");
 		return 2;
+	}
+	if (a->capture) {
+		a->capture_path = output;
+		return 0;
 	}
 	/* Opened last: nothing is created when the command line is wrong. */
 	if (output && !(a->out = a->s.out = open_output(output))) {

@@ -11,6 +11,10 @@ struct trace_args {
 	struct session_opts s;
 	bool json;
 	bool memory_options; /* set by the caller: accept --threshold, --interval, --sample */
+	/* Set by the caller: -o FILE names a capture, which the caller writes
+	 * (capture_path); no --json; the records' stream stays stdout. */
+	bool capture;
+	const char *capture_path;
 	/* Where the records go: stdout, or -o FILE (created mode 0600,
 	 * truncated, line-buffered). Also in s.out, for the session to watch.
 	 * trace_output_close() flushes and closes it. */
@@ -28,6 +32,10 @@ int parse_trace_args(int argc, char **argv, const char *usage, struct trace_args
  * status to exit with: status, or, when the output could not be written,
  * 141 if its reader went away (nothing printed) or 1 after one line
  * "zmtrace: writing output: ..." (not printed twice; see output.h). */
+/* -o FILE: created mode 0600 (traces name processes), truncated, not
+ * inherited by a -- COMMAND. NULL after a one-line error. */
+FILE *open_output(const char *path);
+
 int trace_output_close(struct trace_args *a, int status);
 
 #endif

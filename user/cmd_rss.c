@@ -35,14 +35,7 @@ static int on_event(void *ctx, const struct zm_hdr *h, size_t size)
 
 	if (mst_event(r->mem, e, &p))
 		r->err = -ENOMEM;
-	/* The kernel's high-water mark is kept from the shared counts, which
-	 * lag the exact figures sent before: the peak is the larger. */
-	if (p && (e->flags & ZM_M_EXIT || h->type == ZM_EV_OOM)) {
-		if (p->rss_max_kb > ev.peak_rss_kb)
-			ev.peak_rss_kb = p->rss_max_kb;
-		if (p->vsize_max_kb > ev.peak_vm_kb)
-			ev.peak_vm_kb = p->vsize_max_kb;
-	}
+	mst_fix_peaks(p, &ev);
 	if (h->type == ZM_EV_OOM)
 		out_oom(&r->out, &ev);
 	else

@@ -54,81 +54,6 @@ static int on_ready(void *ctx, struct session *s)
 	return zi_ready(&((struct zombies *)ctx)->zi, s);
 }
 
-/* A list of pids: the zombies left at the end. */
-struct pids {
-	uint32_t *v;
-	size_t n, cap;
-	bool nomem;
-};
-
-static int push_pid(struct pids *p, uint32_t pid)
-{
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 64;
-		uint32_t *v = realloc(p->v, cap * sizeof(*v));
-
-		if (!v) {
-			p->nomem = true;
-			return -ENOMEM;
-		}
-		p->v = v;
-		p->cap = cap;
-	}
-	p->v[p->n++] = pid;
-	return 0;
-}
-
-static void collect_zombie(void *ctx, const struct zs_zombie *z)
-{
-	push_pid(ctx, z->pid);
-}
-
-/* Is this zombie gone from /proc (reaped, or its pid reused)? */
-static bool gone(const struct zs_zombie *z)
-{
-	struct ps_proc now;
-
-	return ps_read(z->pid, &now) || now.state != 'Z' ||
-	       now.start_ns / USER_HZ_NS != z->start_ns / USER_HZ_NS;
-}
-
-/*
- * At the end, an unreaped zombie that is gone from /proc was reaped, and
- * its REAP is on the way: the free catch-all fires one RCU grace period
- * after the release. Wait for those (a bounded wait for events, not a
- * sleep), then forget any whose event was lost, so they do not count as
- * unreaped.
- */
-#define REAP_GRACE_NS (500 * NSEC_PER_MSEC)
-
-static int reconcile(struct zombies *z, struct tracer *t)
-{
-	uint64_t deadline = now_boot_ns() + REAP_GRACE_NS;
-	struct pids p = { 0 };
-	size_t pending;
-
-	do {
-		p.n = 0;
-		zs_each_zombie(z->zi.zs, collect_zombie, &p);
-		pending = 0;
-		for (size_t i = 0; i < p.n; i++) {
-			const struct zs_zombie *zz = zs_zombie(z->zi.zs, p.v[i]);
-
-			pending += zz && gone(zz);
-		}
-		if (pending && now_boot_ns() < deadline && tracer_wait(t, 10) < 0)
-			break;
-	} while (pending && now_boot_ns() < deadline);
-	for (size_t i = 0; pending && i < p.n; i++) {
-		const struct zs_zombie *zz = zs_zombie(z->zi.zs, p.v[i]);
-
-		if (zz && gone(zz))
-			zs_forget(z->zi.zs, p.v[i]);
-	}
-	free(p.v);
-	return p.nomem ? -ENOMEM : 0;
-}
-
 static int on_end(void *ctx, struct session *s)
 {
 	struct zombies *z = ctx;
@@ -141,7 +66,7 @@ static int on_end(void *ctx, struct session *s)
 
 	/* The age of the zombies left is taken when tracing stopped. */
 	tot.end_ns = now_boot_ns();
-	if (reconcile(z, t) || z->zi.err || (!z->werr && out_summary(&z->out, z->zi.zs, &tot))) {
+	if (zi_reconcile(&z->zi, t) || z->zi.err || (!z->werr && out_summary(&z->out, z->zi.zs, &tot))) {
 		fprintf(stderr, "zmtrace: out of memory\n");
 		return -1;
 	}

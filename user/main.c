@@ -16,6 +16,9 @@ static const struct command {
 	{ "zombies", cmd_zombies, "every zombie, its parent, how long until reaped; parents ranked" },
 	{ "rss", cmd_rss, "every process's memory as it changes, system memory, leak suspects" },
 	{ "top", cmd_top, "live screen: system memory, zombie leakers, biggest and growing processes" },
+	{ "record", cmd_record, "every event to a capture file, for report" },
+	{ "report", cmd_report, "a capture's diagnosis: text, json, csv, html graphs, perfetto trace" },
+	{ "check", cmd_check, "run a command; fail when it leaks zombies or memory (for CI)" },
 };
 
 static void usage(FILE *f)

@@ -8,14 +8,15 @@
 #include "procscan.h"
 #include "util.h"
 
-struct seeding {
-	struct memstate *m;
+struct scan {
 	struct session *s;
+	int (*fn)(void *ctx, const struct ps_proc *p, const struct zm_mem_event *figures);
+	void *ctx;
 };
 
-static int seed(void *ctx, const struct ps_proc *p)
+static int scan_one(void *ctx, const struct ps_proc *p)
 {
-	struct seeding *sd = ctx;
+	struct scan *sc = ctx;
 	struct ps_proc parent = { .comm = "?" };
 	struct zm_mem_event figures = { 0 };
 
@@ -23,22 +24,36 @@ static int seed(void *ctx, const struct ps_proc *p)
 		return 0; /* a zombie or kernel thread has no memory */
 	if (ps_read(p->ppid, &parent))
 		parent.comm[0] = 0;
-	if (!session_selects(sd->s, p->pid, p->comm, parent.comm))
+	if (!session_selects(sc->s, p->pid, p->comm, parent.comm))
 		return 0;
-	return mst_seed(sd->m, p->pid, p->comm, now_boot_ns(), &figures);
+	return sc->fn(sc->ctx, p, &figures);
 }
 
-int mi_seed_from_proc(struct memstate *m, struct session *s)
+int mi_scan_proc(struct session *s,
+		 int (*fn)(void *ctx, const struct ps_proc *p, const struct zm_mem_event *figures),
+		 void *ctx)
 {
-	struct seeding sd = { .m = m, .s = s };
-	int err = ps_scan(seed, &sd);
+	struct scan sc = { .s = s, .fn = fn, .ctx = ctx };
+	int err = ps_scan(scan_one, &sc);
 
+	if (err == -ECANCELED)
+		return -1;
 	if (err) {
 		fprintf(stderr, "zmtrace: reading /proc: %s\n",
 			err == -ENOMEM ? "out of memory" : strerror(-err));
 		return -1;
 	}
 	return 0;
+}
+
+static int seed(void *ctx, const struct ps_proc *p, const struct zm_mem_event *figures)
+{
+	return mst_seed(ctx, p->pid, p->comm, now_boot_ns(), figures);
+}
+
+int mi_seed_from_proc(struct memstate *m, struct session *s)
+{
+	return mi_scan_proc(s, seed, m);
 }
 
 bool mi_sample_system(struct sysmem_hist *h, bool *ok, struct sysmem *s)

@@ -163,3 +163,13 @@ const struct mst_counters *mst_counters(const struct memstate *m)
 {
 	return &m->n;
 }
+
+void mst_fix_peaks(const struct mp_proc *p, struct zm_mem_event *e)
+{
+	if (!p || !(e->flags & ZM_M_EXIT || e->type == ZM_EV_OOM))
+		return;
+	if (p->rss_max_kb > e->peak_rss_kb)
+		e->peak_rss_kb = p->rss_max_kb;
+	if (p->vsize_max_kb > e->peak_vm_kb)
+		e->peak_vm_kb = p->vsize_max_kb;
+}

@@ -41,6 +41,11 @@ int mst_event(struct memstate *m, const struct zm_mem_event *e, const struct mp_
 int mst_seed(struct memstate *m, uint32_t pid, const char *comm, uint64_t ts_ns,
 	     const struct zm_mem_event *figures);
 
+/* An exit or OOM event's peaks: the kernel keeps its high-water marks from
+ * the shared counts, which lag the exact figures sent before; the peak is
+ * the larger of the two. p: the process as mst_event() left it, or NULL. */
+void mst_fix_peaks(const struct mp_proc *p, struct zm_mem_event *e);
+
 const struct mp_proc *mst_get(const struct memstate *m, uint32_t pid);
 /* Every process, live and exited; fn returns non-zero to stop. */
 void mst_each(const struct memstate *m, int (*fn)(void *ctx, const struct mp_proc *p),

@@ -58,7 +58,7 @@ static void text_mem_line(struct out_mem *o, const struct zm_mem_event *e, const
 	uint64_t kb[6] = { rss_of(e), e->anon_kb, e->file_kb, e->shmem_kb, e->swap_kb, e->vsize_kb };
 
 	text_header(o);
-	fmt_clock(when, 9, e->ts_ns); /* 9: HH:MM:SS only */
+	fmt_clock_at(when, 9, e->ts_ns, o->boot_wall_ns); /* 9: HH:MM:SS only */
 	for (int i = 0; i < 6; i++)
 		fmt_kb(v[i], sizeof(v[i]), kb[i]);
 	copy_comm(comm, e->comm);
@@ -111,7 +111,7 @@ void out_sysmem(struct out_mem *o, const struct sysmem *s)
 	char when[16], used[16], app[16], buf[16], cache[16], swap[16];
 
 	text_header(o);
-	fmt_clock(when, 9, s->ts_ns);
+	fmt_clock_at(when, 9, s->ts_ns, o->boot_wall_ns);
 	fmt_kb(used, sizeof(used), s->used_kb);
 	fmt_kb(app, sizeof(app), s->app_kb);
 	fmt_kb(buf, sizeof(buf), s->buffers_kb);

@@ -12,6 +12,7 @@ struct out_mem {
 	FILE *f;
 	bool json;
 	bool header_done;
+	uint64_t boot_wall_ns; /* times of a capture's boot (0: this boot's) */
 };
 
 struct mem_summary_opts {

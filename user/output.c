@@ -144,7 +144,7 @@ void out_zombie(struct out *o, const struct zs_zombie *z)
 	char when[32], comm[ZM_COMM_LEN], pcomm[ZM_COMM_LEN], info[40];
 
 	text_header(o);
-	fmt_clock(when, 9, z->exit_ns); /* 9: HH:MM:SS only */
+	fmt_clock_at(when, 9, z->exit_ns, o->boot_wall_ns); /* 9: HH:MM:SS only */
 	printable(comm, z->comm);
 	printable(pcomm, z->pcomm);
 	if (z->preexisting)
@@ -204,7 +204,7 @@ void out_reap(struct out *o, const struct zs_reap *r)
 	char info[64];
 
 	text_header(o);
-	fmt_clock(when, 9, r->ts_ns); /* 9: HH:MM:SS only */
+	fmt_clock_at(when, 9, r->ts_ns, o->boot_wall_ns); /* 9: HH:MM:SS only */
 	printable(comm, z->comm);
 	printable(pcomm, z->pcomm);
 	printable(rcomm, r->reaper_comm);
@@ -298,6 +298,22 @@ static void text_unreaped(FILE *f, const struct unreaped *u, uint64_t end_ns)
 	if (u->n > TEXT_UNREAPED)
 		fprintf(f, "... %zu more (--json lists up to %d)\n", u->n - TEXT_UNREAPED,
 			JSON_UNREAPED);
+}
+
+int out_text_unreaped(FILE *f, const struct zstate *s, uint64_t end_ns)
+{
+	struct unreaped u = { 0 };
+
+	zs_each_zombie(s, add_unreaped, &u);
+	if (u.nomem) {
+		free(u.v);
+		return -ENOMEM;
+	}
+	if (u.n > 1)
+		qsort(u.v, u.n, sizeof(*u.v), by_age);
+	text_unreaped(f, &u, end_ns);
+	free(u.v);
+	return 0;
 }
 
 int out_summary(struct out *o, const struct zstate *s, const struct out_totals *t)

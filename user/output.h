@@ -11,6 +11,7 @@ struct out {
 	FILE *f;
 	bool json;
 	bool header_done;
+	uint64_t boot_wall_ns; /* times of a capture's boot (0: this boot's) */
 };
 
 struct out_totals {
@@ -30,6 +31,10 @@ void out_reap(struct out *o, const struct zs_reap *r);
 /* The closing table (text) or the summary line (JSON), with the zombies
  * still unreaped, oldest first. 0 or -ENOMEM. */
 int out_summary(struct out *o, const struct zstate *s, const struct out_totals *t);
+
+/* The text summary's list of the zombies still unreaped, oldest first
+ * (nothing when there is none). 0 or -ENOMEM. */
+int out_text_unreaped(FILE *f, const struct zstate *s, uint64_t end_ns);
 
 /*
  * Write errors on the records' stream. Records are line-buffered, so a

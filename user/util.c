@@ -60,7 +60,12 @@ void fmt_duration(char *buf, size_t len, uint64_t ns)
 
 void fmt_clock(char *buf, size_t len, uint64_t boot_ns)
 {
-	uint64_t real = boot_to_real_ns(boot_ns);
+	fmt_clock_at(buf, len, boot_ns, 0);
+}
+
+void fmt_clock_at(char *buf, size_t len, uint64_t boot_ns, uint64_t boot_wall_ns)
+{
+	uint64_t real = boot_wall_ns ? boot_ns + boot_wall_ns : boot_to_real_ns(boot_ns);
 	time_t secs = (time_t)(real / NSEC_PER_SEC);
 	struct tm tm;
 

@@ -21,6 +21,9 @@ void fmt_duration(char *buf, size_t len, uint64_t ns);
 /* "HH:MM:SS.mmm" local time of boot-time instant boot_ns (a 9-byte buffer
  * gives "HH:MM:SS"). */
 void fmt_clock(char *buf, size_t len, uint64_t boot_ns);
+/* The same for a boot-time instant of another boot (a capture): wall clock
+ * = boot_ns + boot_wall_ns (0: this boot's). */
+void fmt_clock_at(char *buf, size_t len, uint64_t boot_ns, uint64_t boot_wall_ns);
 
 /* Copy a kernel comm (maybe not NUL-terminated) into a 16-byte buffer. */
 void copy_comm(char dst[16], const char *src);

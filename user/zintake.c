@@ -24,28 +24,33 @@ void zi_event(struct zintake *zi, const struct zm_hdr *h, size_t size)
 		zi->err = -ENOMEM;
 }
 
+/* A list of pids: zombies found in /proc, or left at the end. */
 struct pids {
 	uint32_t *v;
 	size_t n, cap;
+	bool nomem;
 };
+
+static int push_pid(struct pids *p, uint32_t pid)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 64;
+		uint32_t *v = realloc(p->v, cap * sizeof(*v));
+
+		if (!v) {
+			p->nomem = true;
+			return -ENOMEM;
+		}
+		p->v = v;
+		p->cap = cap;
+	}
+	p->v[p->n++] = pid;
+	return 0;
+}
 
 static int find_zombie(void *ctx, const struct ps_proc *p)
 {
-	struct pids *z = ctx;
-
-	if (p->state != 'Z')
-		return 0;
-	if (z->n == z->cap) {
-		size_t cap = z->cap ? z->cap * 2 : 64;
-		uint32_t *v = realloc(z->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		z->v = v;
-		z->cap = cap;
-	}
-	z->v[z->n++] = p->pid;
-	return 0;
+	return p->state == 'Z' ? push_pid(ctx, p->pid) : 0;
 }
 
 /* A zombie found in /proc: watched by the kernel side from now on. */
@@ -86,7 +91,7 @@ static int seed_zombie(struct zintake *zi, struct session *s, uint32_t pid)
 		fprintf(stderr, "zmtrace: out of memory\n");
 		return -1;
 	}
-	return 0;
+	return zi->on_seed ? zi->on_seed(zi->ctx, &found) : 0;
 }
 
 static int stopped(const struct zintake *zi)
@@ -135,4 +140,51 @@ int zi_ready(struct zintake *zi, struct session *s)
 	hm_destroy(&exited);
 	free(found.v);
 	return ret;
+}
+
+static void collect_zombie(void *ctx, const struct zs_zombie *z)
+{
+	push_pid(ctx, z->pid);
+}
+
+/* Is this zombie gone from /proc (reaped, or its pid reused)? */
+static bool gone(const struct zs_zombie *z)
+{
+	struct ps_proc now;
+
+	return ps_read(z->pid, &now) || now.state != 'Z' ||
+	       now.start_ns / USER_HZ_NS != z->start_ns / USER_HZ_NS;
+}
+
+#define REAP_GRACE_NS (500 * NSEC_PER_MSEC)
+
+int zi_reconcile(struct zintake *zi, struct tracer *t)
+{
+	uint64_t deadline = now_boot_ns() + REAP_GRACE_NS;
+	struct pids p = { 0 };
+	size_t pending;
+
+	do {
+		p.n = 0;
+		zs_each_zombie(zi->zs, collect_zombie, &p);
+		pending = 0;
+		for (size_t i = 0; i < p.n; i++) {
+			const struct zs_zombie *zz = zs_zombie(zi->zs, p.v[i]);
+
+			pending += zz && gone(zz);
+		}
+		if (pending && now_boot_ns() < deadline && tracer_wait(t, 10) < 0)
+			break;
+	} while (pending && now_boot_ns() < deadline);
+	for (size_t i = 0; pending && i < p.n; i++) {
+		const struct zs_zombie *zz = zs_zombie(zi->zs, p.v[i]);
+
+		if (zz && gone(zz)) {
+			if (zi->on_forget)
+				zi->on_forget(zi->ctx, zz);
+			zs_forget(zi->zs, p.v[i]);
+		}
+	}
+	free(p.v);
+	return p.nomem ? -ENOMEM : 0;
 }

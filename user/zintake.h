@@ -23,6 +23,12 @@ struct zintake {
 	 * caller's sink met), zi_ready() stops and returns that value. */
 	const int *stop;
 	int err; /* -ENOMEM met by zi_event(): the caller reports it */
+	/* Optional: told of each zombie zi_ready() seeds (a pre-existing one)
+	 * and each zi_reconcile() forgets; 0 to go on, else zi_ready() stops
+	 * and returns it. */
+	int (*on_seed)(void *ctx, const struct zs_zombie *z);
+	void (*on_forget)(void *ctx, const struct zs_zombie *z);
+	void *ctx;
 	/* Internal, while zi_ready() runs: pids whose exit the kernel side
 	 * reported (those zombies are not pre-existing). */
 	struct hashmap *exited;
@@ -42,5 +48,14 @@ void zi_event(struct zintake *zi, const struct zm_hdr *h, size_t size);
  * or -1 after a one-line error.
  */
 int zi_ready(struct zintake *zi, struct session *s);
+
+/*
+ * At the end: an unreaped zombie that is gone from /proc was reaped, and
+ * its REAP is on the way (the free catch-all fires one RCU grace period
+ * after the release). Wait for those (up to 500 ms, for events, not a
+ * sleep), then forget any whose event was lost, so that they do not count
+ * as unreaped. 0 or -ENOMEM.
+ */
+int zi_reconcile(struct zintake *zi, struct tracer *t);
 
 #endif

@@ -12,7 +12,7 @@
 #define RECENT 64 /* reaps remembered, to drop an EXIT that arrives late */
 
 struct parent {
-	uint64_t key; /* parent_key() */
+	uint64_t key; /* zs_parent_key() */
 	uint32_t pid;
 	char comm[ZM_COMM_LEN];
 	uint64_t zombies, unreaped, last_ns;
@@ -28,16 +28,11 @@ struct zstate {
 	struct zs_sink sink;
 	size_t max_parents;
 	struct hashmap zombies; /* pid -> struct zs_zombie */
-	struct hashmap parents; /* parent_key() -> struct parent */
+	struct hashmap parents; /* zs_parent_key() -> struct parent */
 	struct recent recent[RECENT];
 	unsigned recent_next;
 	struct zs_counters n;
 };
-
-static uint64_t parent_key(uint32_t pid, uint64_t start_ns)
-{
-	return (start_ns / USER_HZ_NS) << 32 ^ pid;
-}
 
 /* One process, though one start time may be known only to a /proc tick? */
 static bool same_start(uint64_t a, uint64_t b, bool approx)
@@ -123,7 +118,7 @@ static void evict_parents(struct zstate *s)
 static struct parent *get_parent(struct zstate *s, uint32_t pid, uint64_t pstart_ns,
 				 const char *comm)
 {
-	uint64_t key = parent_key(pid, pstart_ns);
+	uint64_t key = zs_parent_key(pid, pstart_ns);
 	struct parent *p = hm_get(&s->parents, key);
 
 	if (p) {
@@ -163,7 +158,7 @@ static void remember_reap(struct zstate *s, uint32_t pid, uint64_t start_ns)
 /* A zombie that stops being one without a reap we saw. */
 static void drop_zombie(struct zstate *s, struct zs_zombie *z)
 {
-	struct parent *p = hm_get(&s->parents, parent_key(z->ppid, z->pstart_ns));
+	struct parent *p = hm_get(&s->parents, zs_parent_key(z->ppid, z->pstart_ns));
 
 	if (p && p->unreaped)
 		p->unreaped--;
@@ -271,7 +266,7 @@ static int on_reap_event(struct zstate *s, const struct zm_event *e)
 	copy_comm(r.reaper_comm, e->pcomm);
 
 	/* A lost EXIT's parent start time is unknown: charge by pid alone. */
-	struct parent *p = unseen ? NULL : hm_get(&s->parents, parent_key(z->ppid, z->pstart_ns));
+	struct parent *p = unseen ? NULL : hm_get(&s->parents, zs_parent_key(z->ppid, z->pstart_ns));
 
 	if (unseen) {
 		s->n.zombies++;

@@ -66,6 +66,13 @@ struct zs_counters {
 
 struct zstate;
 
+/* A parent's identity as a key: its pid and its start to the /proc tick
+ * (1/100 s: all a pre-existing zombie's parent may be known by). */
+static inline uint64_t zs_parent_key(uint32_t pid, uint64_t start_ns)
+{
+	return (start_ns / 10000000ULL) << 32 ^ pid;
+}
+
 /* max_parents bounds memory (0: a default of 16384). */
 struct zstate *zs_new(const struct zs_sink *sink, size_t max_parents);
 void zs_free(struct zstate *s);

@@ -1,0 +1,161 @@
+/* Writing a capture: see recorder.h. */
+#include "recorder.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "util.h"
+
+struct recorder {
+	struct cap_writer *w;
+	const char *name; /* for messages */
+	bool failed;
+	uint64_t records;
+	struct rec_state st; /* the encoding's chunk-local state */
+	uint8_t buf[REC_MAX];
+};
+
+static void fill_header(struct cap_header *h, int argc, char **argv)
+{
+	struct utsname u;
+	size_t n = 0;
+
+	memset(h, 0, sizeof(*h));
+	if (gethostname(h->host, sizeof(h->host) - 1))
+		snprintf(h->host, sizeof(h->host), "?");
+	if (!uname(&u))
+		snprintf(h->kernel, sizeof(h->kernel), "%s", u.release);
+	h->start_ns = now_boot_ns();
+	h->boot_wall_ns = boot_to_real_ns(h->start_ns) - h->start_ns;
+	h->abi = ZM_ABI_VERSION;
+	h->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+	for (int i = 0; i < argc && n < sizeof(h->options) - 1; i++)
+		n += (size_t)snprintf(h->options + n, sizeof(h->options) - n, "%s%s", i ? " " : "",
+				      argv[i]);
+}
+
+/* path: create it; NULL: write to fd. */
+static int open_capture(struct recorder **out, const char *path, int fd, const char *name,
+			int argc, char **argv)
+{
+	struct recorder *r = calloc(1, sizeof(*r));
+	struct cap_header h;
+	char err[512];
+	int ret;
+
+	if (!r) {
+		fprintf(stderr, "zmtrace: out of memory\n");
+		return -1;
+	}
+	r->name = name;
+	fill_header(&h, argc, argv);
+	ret = path ? cap_create(&r->w, path, &h, err, sizeof(err))
+		   : cap_create_fd(&r->w, fd, &h, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "zmtrace: %s\n", err);
+		free(r);
+		return -1;
+	}
+	rec_reset(&r->st);
+	*out = r;
+	return 0;
+}
+
+int recorder_open(struct recorder **out, const char *path, int argc, char **argv)
+{
+	return open_capture(out, path, -1, path, argc, argv);
+}
+
+int recorder_open_fd(struct recorder **out, int fd, const char *name, int argc, char **argv)
+{
+	return open_capture(out, NULL, fd, name, argc, argv);
+}
+
+static int failed(struct recorder *r, const char *err)
+{
+	if (!r->failed)
+		fprintf(stderr, "zmtrace: %s: %s\n", r->name, err);
+	r->failed = true;
+	return -1;
+}
+
+int recorder_put(struct recorder *r, const struct rec *rec)
+{
+	char err[256];
+
+	if (r->failed)
+		return -1;
+	/* A new chunk: the encoding starts afresh, so it decodes alone. */
+	if (cap_chunk_empty(r->w))
+		rec_reset(&r->st);
+	size_t n = rec_encode(&r->st, rec, r->buf);
+
+	if (cap_append(r->w, rec->type, r->buf, n, err, sizeof(err)))
+		return failed(r, err);
+	r->records++;
+	return 0;
+}
+
+int recorder_event(struct recorder *r, const struct zm_hdr *h, size_t size)
+{
+	struct rec rec = { .type = (uint8_t)h->type };
+
+	switch (h->type) {
+	case ZM_EV_FORK:
+	case ZM_EV_EXEC:
+	case ZM_EV_EXIT:
+	case ZM_EV_REAP:
+		if (size < sizeof(rec.ev))
+			return 0;
+		memcpy(&rec.ev, h, sizeof(rec.ev));
+		break;
+	case ZM_EV_RSS:
+	case ZM_EV_OOM:
+		if (size < sizeof(rec.mem))
+			return 0;
+		memcpy(&rec.mem, h, sizeof(rec.mem));
+		break;
+	default:
+		return 0;
+	}
+	return recorder_put(r, &rec);
+}
+
+int recorder_flush(struct recorder *r)
+{
+	char err[256];
+
+	if (r->failed)
+		return -1;
+	if (cap_flush(r->w, err, sizeof(err)))
+		return failed(r, err);
+	return 0;
+}
+
+int recorder_close(struct recorder *r)
+{
+	char err[256];
+
+	if (!r)
+		return 0;
+	if (cap_close(r->w, err, sizeof(err)))
+		failed(r, err); /* said once: not again after an earlier failure */
+	int ret = r->failed ? -1 : 0;
+
+	free(r);
+	return ret;
+}
+
+uint64_t recorder_records(const struct recorder *r)
+{
+	return r->records;
+}
+
+uint64_t recorder_bytes(const struct recorder *r)
+{
+	return cap_bytes(r->w);
+}

@@ -1,0 +1,35 @@
+/*
+ * Writing a capture from a live session (`zmtrace record`, `zmtrace check
+ * -o`): the header, then every record encoded (records.h) into the
+ * capture's chunks (capture.h). A write error (a full disk) is said once, on
+ * stderr, and the file keeps its last whole chunk.
+ */
+#ifndef ZM_RECORDER_H
+#define ZM_RECORDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "records.h"
+
+struct recorder;
+
+/* Create path (mode 0600) with a header naming this host, kernel, clock and
+ * argv (the command line). 0, or -1 after a one-line error. */
+int recorder_open(struct recorder **r, const char *path, int argc, char **argv);
+/* The same on an open fd (not closed by recorder_close). */
+int recorder_open_fd(struct recorder **r, int fd, const char *name, int argc, char **argv);
+
+/* 0, or -1 after a one-line error (then every later call fails quietly). */
+int recorder_put(struct recorder *r, const struct rec *rec);
+/* A kernel event as the ring buffer gave it. */
+int recorder_event(struct recorder *r, const struct zm_hdr *h, size_t size);
+/* Write what is waiting as a chunk: a crash loses nothing before this. */
+int recorder_flush(struct recorder *r);
+/* Flush, sync, close, free. 0 or -1 (error said, unless said before). */
+int recorder_close(struct recorder *r);
+
+uint64_t recorder_records(const struct recorder *r);
+uint64_t recorder_bytes(const struct recorder *r);
+
+#endif
