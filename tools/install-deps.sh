@@ -2,7 +2,7 @@
 # Installs what zmtrace needs to build and test, on Debian/Ubuntu (as root);
 # elsewhere prints the package list. Quiet and quick when all is there.
 set -e
-PKGS="make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libcmocka-dev libncurses-dev jq tmux libcap2-bin util-linux procps strace"
+PKGS="make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libcmocka-dev libncurses-dev jq tmux libcap2-bin util-linux procps strace python3 chromium-headless-shell"
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
 	echo "zmtrace: not a Debian/Ubuntu system; install: $PKGS" >&2
 	exit 0

@@ -25,6 +25,7 @@ enum life { L_NONE, L_RUNNING, L_ZOMBIE };
 
 struct proc {
 	enum life life;
+	char comm[ZM_COMM_LEN]; /* the name given to its track */
 };
 
 struct trace {
@@ -43,7 +44,7 @@ static void head(struct trace *t, const char *ph, const char *name, uint32_t pid
 	t->first = false;
 }
 
-static void name_process(struct trace *t, uint32_t pid, const char *comm)
+static void put_name(struct trace *t, uint32_t pid, const char *comm)
 {
 	fprintf(t->f, "%s\n{\"ph\":\"M\",\"pid\":%u,\"name\":\"process_name\",\"args\":{\"name\":",
 		t->first ? "" : ",", pid);
@@ -65,6 +66,18 @@ static struct proc *proc_of(struct trace *t, uint32_t pid)
 		return NULL;
 	}
 	return p;
+}
+
+/* Name pid's track, or name it again when its command changed (exec,
+ * prctl(PR_SET_NAME): the events carry the name). */
+static void name_process(struct trace *t, uint32_t pid, const char *comm)
+{
+	struct proc *p = proc_of(t, pid);
+
+	if (!p || !strncmp(p->comm, comm, ZM_COMM_LEN - 1))
+		return;
+	copy_comm(p->comm, comm);
+	put_name(t, pid, comm);
 }
 
 /* End whatever slice pid has open. */
@@ -92,6 +105,7 @@ static void open_slice(struct trace *t, uint32_t pid, uint64_t ts, const char *n
 
 static void counter_mem(struct trace *t, const struct zm_mem_event *e)
 {
+	name_process(t, e->pid, e->comm);
 	head(t, "C", "memory (KiB)", e->pid, e->ts_ns);
 	fprintf(t->f, ",\"args\":{\"rss\":%" PRIu64 ",\"vsize\":%" PRIu64 ",\"swap\":%" PRIu64 "}}",
 		(uint64_t)(e->anon_kb + e->file_kb + e->shmem_kb), (uint64_t)e->vsize_kb,
@@ -116,6 +130,7 @@ static int trace_rec(void *ctx, const struct rec *r)
 
 		if (!p)
 			break;
+		name_process(t, r->ev.pid, r->ev.comm);
 		if (r->ev.flags & ZM_F_AUTOREAP) {
 			close_slice(t, p, r->ev.pid, r->ev.ts_ns);
 			hm_del(&t->procs, r->ev.pid);
@@ -199,7 +214,7 @@ int report_perfetto(const char *path, FILE *out)
 		return -1;
 	}
 	fputs("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[", out);
-	name_process(&t, SYSTEM_PID, "system memory");
+	put_name(&t, SYSTEM_PID, "system memory");
 	int read = model_read(&m, path);
 	uint64_t end = model_end_ns(&m);
 	size_t b;
