@@ -62,6 +62,16 @@ tools/bench_empty: tools/bench_empty.c $(OUT)/empty.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
 
+tools/capture_load: tools/capture_load.c include/zmtrace.h $(OUT)/capload.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+
+# The synthetic capture for tools/bench-report.sh: it writes with the
+# recorder, so it links the user objects (the generic rule below does not).
+tools/gen_capture: tools/gen_capture.c $(USER_OBJS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(USER_OBJS) $(LDLIBS) -o $@
+
 tools/%: tools/%.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -std=c11 -Wall -Wextra -Werror -Iinclude $< -pthread -o $@
@@ -72,22 +82,41 @@ $(OUT)/tests/%: tests/unit/%.c $(USER_OBJS) | $(OUT)
 
 unit: $(UNIT_BINS)
 
-# The capture reader under libFuzzer, ASan and UBSan (clang), and a seed
-# corpus of real captures in build/fuzz-corpus. Run it:
+# The capture reader, and the reading behind it (record decoder, replay,
+# every report format), under libFuzzer, ASan and UBSan (clang); seed
+# corpora of real captures in build/fuzz-corpus and of bare record streams
+# in build/fuzz-report-seeds (see tests/fuzz/fuzz_report.c). Run them:
 #   build/fuzz_capture -max_total_time=600 build/fuzz-corpus
-fuzz: $(OUT)/fuzz_capture $(OUT)/fuzz_seeds
-	$(Q)mkdir -p $(OUT)/fuzz-corpus && $(OUT)/fuzz_seeds $(OUT)/fuzz-corpus
+#   build/fuzz_report -close_fd_mask=2 -max_total_time=600 \
+#       build/fuzz-report-corpus build/fuzz-report-seeds build/fuzz-corpus
+fuzz: $(OUT)/fuzz_capture $(OUT)/fuzz_report $(OUT)/fuzz_seeds
+	$(Q)mkdir -p $(OUT)/fuzz-corpus $(OUT)/fuzz-report-seeds $(OUT)/fuzz-report-corpus && \
+		$(OUT)/fuzz_seeds $(OUT)/fuzz-corpus $(OUT)/fuzz-report-seeds
 
-$(OUT)/fuzz_seeds: tests/fuzz/seeds.c user/capture.c user/capture.h | $(OUT)
+FUZZ_SEEDS_SRCS := user/capture.c user/recorder.c user/records.c user/util.c
+
+$(OUT)/fuzz_seeds: tests/fuzz/seeds.c $(FUZZ_SEEDS_SRCS) $(wildcard user/*.h) | $(OUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) tests/fuzz/seeds.c user/capture.c -lz -o $@
+	$(Q)$(CC) $(CFLAGS) tests/fuzz/seeds.c $(FUZZ_SEEDS_SRCS) -lz -lm -o $@
+
+FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iuser \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 
 $(OUT)/fuzz_capture: tests/fuzz/fuzz_capture.c user/capture.c user/capture.h | $(OUT)
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iuser \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
-		tests/fuzz/fuzz_capture.c user/capture.c -lz -o $@
+	$(Q)$(CLANG) $(FUZZ_FLAGS) tests/fuzz/fuzz_capture.c user/capture.c -lz -o $@
+
+# What the reports need and no more: no tracer, session or libbpf (cli.c
+# is here for open_output(), which cmd_report in report.c calls).
+FUZZ_REPORT_SRCS := user/report.c user/report_html.c user/report_perfetto.c user/model.c \
+	user/records.c user/capture.c user/zstate.c user/memstate.c user/memseries.c \
+	user/dist.c user/hashmap.c user/sysmem.c user/util.c user/output.c user/out_mem.c \
+	user/out_html.c user/cli.c
+
+$(OUT)/fuzz_report: tests/fuzz/fuzz_report.c $(FUZZ_REPORT_SRCS) $(wildcard user/*.h) | $(OUT)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) tests/fuzz/fuzz_report.c $(FUZZ_REPORT_SRCS) -lz -lm -o $@
 
 run: all
 	./zmtrace top

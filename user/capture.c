@@ -399,7 +399,7 @@ static int parse_header(struct cap_reader *r, struct cap_header *h, char *err, s
 		return -EINVAL;
 	}
 	h->version = get32(top + 8);
-	if (h->version == 0 || h->version > CAP_VERSION) {
+	if (h->version != CAP_VERSION) {
 		snprintf(err, errlen, "capture format version %u: this zmtrace reads version %u",
 			 h->version, CAP_VERSION);
 		return -EINVAL;

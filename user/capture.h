@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CAP_VERSION 1
+#define CAP_VERSION 2 /* 2: records in blocks of streams (records.h) */
 #define CAP_MAX_RAW (1u << 20)	  /* a chunk's records, uncompressed */
 #define CAP_CHUNK_TARGET (64u << 10) /* a chunk is written past this much */
 #define CAP_MAX_FIELD 4096

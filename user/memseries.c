@@ -240,7 +240,11 @@ enum ms_trend ms_judge_window(const struct ms_view *v, uint64_t start_ns, uint64
 
 void ms_init(struct memseries *m)
 {
-	memset(m, 0, sizeof(*m));
+	/* Everything but pt[], which is written before it is read (pt[0] at
+	 * the first event, pt[n] as n grows): zeroing its 8 KiB for each of a
+	 * capture's million processes took a tenth of a report's time. */
+	_Static_assert(offsetof(struct memseries, pt) == 0, "pt[] comes first");
+	memset((char *)m + sizeof(m->pt), 0, sizeof(*m) - sizeof(m->pt));
 }
 
 static bool same_bucket(const struct memseries *m, uint64_t a, uint64_t b)

@@ -2,6 +2,7 @@
 #include "memstate.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@ struct memstate {
 	struct mp_proc **exited; /* a ring, in the order they exited */
 	size_t max_exited, nexited, head; /* head: the oldest */
 	struct mst_counters n;
+	struct mp_proc *spare; /* the last evicted, for the next new process */
 };
 
 struct memstate *mst_new(size_t max_exited)
@@ -48,6 +50,7 @@ void mst_free(struct memstate *m)
 	for (size_t i = 0; i < m->nexited; i++)
 		free(m->exited[(m->head + i) % m->max_exited]);
 	free(m->exited);
+	free(m->spare);
 	free(m);
 }
 
@@ -58,12 +61,14 @@ static struct mp_proc *get_live(struct memstate *m, uint32_t pid, const char *co
 
 	if (p)
 		return p;
-	p = calloc(1, sizeof(*p));
+	p = m->spare ? m->spare : malloc(sizeof(*p));
+	m->spare = NULL;
 	if (!p || hm_put(&m->live, pid, p)) {
 		free(p);
 		m->n.nomem++;
 		return NULL;
 	}
+	memset(p, 0, offsetof(struct mp_proc, series));
 	p->pid = pid;
 	p->first_ns = ts_ns;
 	copy_comm(p->comm, comm);
@@ -97,7 +102,8 @@ static void retire(struct memstate *m, struct mp_proc *p)
 	hm_del(&m->live, p->pid);
 	p->exited = true;
 	if (m->nexited == m->max_exited) {
-		free(m->exited[m->head]);
+		free(m->spare);
+		m->spare = m->exited[m->head];
 		m->exited[m->head] = p;
 		m->head = (m->head + 1) % m->max_exited;
 		m->n.exited_evicted++;

@@ -354,25 +354,46 @@ static int stopped(struct model *m, uint64_t at, const char *fmt, const char *wh
 	return 1;
 }
 
+/* The records of one block (a chunk of the file). 0, or 1 when reading
+ * stops (m->stop set). */
+static int read_block(struct model *m, struct rec_dec *d, const uint8_t *data, size_t len,
+		      uint64_t at)
+{
+	const char *why = NULL;
+	struct rec r;
+	int n;
+
+	if (rec_dec_open(d, data, len, &why))
+		return stopped(m, at, "the chunk's records do not decode: %s", why);
+	while ((n = rec_dec_next(d, &r, &why)) == 1) {
+		if (m->obs && m->obs->rec && m->obs->rec(m->obs->ctx, &r))
+			return stopped(m, at, "%s", "stopped by the output");
+		apply(m, &r);
+		if (m->err)
+			return 0;
+	}
+	return n < 0 ? stopped(m, at, "the chunk's records do not decode: %s", why) : 0;
+}
+
 int model_read(struct model *m, const char *path)
 {
 	struct cap_reader *cr;
 	char err[512];
-	struct rec_state *st = malloc(sizeof(*st));
+	struct rec_dec *d = malloc(sizeof(*d));
 	int ret = 0;
 
-	if (!st) {
+	if (!d) {
 		fprintf(stderr, "zmtrace: out of memory\n");
 		return -1;
 	}
 	if (cap_open(&cr, path, &m->hdr, err, sizeof(err))) {
 		fprintf(stderr, "zmtrace: %s\n", err);
-		free(st);
+		free(d);
 		return -1;
 	}
 	if (m->obs && m->obs->header)
 		m->obs->header(m->obs->ctx, &m->hdr);
-	for (;;) {
+	while (!ret && !m->err) {
 		uint8_t type;
 		const void *data;
 		size_t len;
@@ -387,30 +408,14 @@ int model_read(struct model *m, const char *path)
 			ret = stopped(m, at, "%s", why ? why : "unreadable");
 			break;
 		}
-		struct rec r;
-		const char *why = NULL;
-
-		if (cap_chunk_first(cr))
-			rec_reset(st);
-		n = rec_decode(st, type, data, len, &r, &why);
-		if (n < 0) {
-			ret = stopped(m, cap_chunk_offset(cr), "damaged record in the chunk (%s)", why);
-			break;
-		}
-		if (n == 0) {
-			m->skipped++;
+		if (type != REC_BLOCK) {
+			m->skipped++; /* a later version's: not ours to read */
 			continue;
 		}
-		if (m->obs && m->obs->rec && m->obs->rec(m->obs->ctx, &r)) {
-			ret = stopped(m, cap_chunk_offset(cr), "%s", "stopped by the output");
-			break;
-		}
-		apply(m, &r);
-		if (m->err)
-			break;
+		ret = read_block(m, d, data, len, cap_chunk_offset(cr));
 	}
 	cap_free(cr);
-	free(st);
+	free(d);
 	if (!m->err)
 		zs_each_zombie(m->zs, age_at_end, m);
 	if (m->err) {

@@ -485,7 +485,7 @@ static const uint64_t x_steps_ms[] = {
 	100,	  200,	    500,      1000,	 2000,	    5000,      10000,	  15000,
 	30000,	  60000,    120000,   300000,	 600000,    900000,    1800000,	  3600000,
 	7200000,  10800000, 21600000, 43200000,	 86400000,  172800000, 604800000, 1209600000,
-	2419200000,
+	2419200000, 7776000000, 31536000000, 315360000000, 3153600000000,
 };
 #define N_X_STEPS (sizeof(x_steps_ms) / sizeof(x_steps_ms[0]))
 
@@ -500,12 +500,21 @@ static uint64_t x_step_ns(const struct xrange *xr)
 	return x_steps_ms[i] * NSEC_PER_MSEC;
 }
 
+/* a + b, or UINT64_MAX past it: a capture's times are whatever its file
+ * says, and a tick loop that wraps never ends. */
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 /* The first tick, in wall-clock ns: the first multiple of step at or after
  * t0, so that ticks fall on round UTC times. */
 static uint64_t x_first_tick(const struct xrange *xr, uint64_t step)
 {
-	uint64_t w0 = xr->t0 + xr->wall;
+	uint64_t w0 = sat_add(xr->t0, xr->wall);
 
+	if (w0 > UINT64_MAX - (step - 1))
+		return UINT64_MAX;
 	return (w0 + step - 1) / step * step;
 }
 
@@ -545,7 +554,7 @@ static void put_xy_attr(FILE *f, double x, double y)
 static void chart_axes(FILE *f, const struct xrange *xr, const struct yaxis *ya)
 {
 	uint64_t step = x_step_ns(xr), first = x_first_tick(xr, step);
-	uint64_t wend = xr->t1 + xr->wall;
+	uint64_t wend = sat_add(xr->t1, xr->wall);
 	int last_yday = -1, last_year = -1;
 	char buf[48];
 	int nticks = 0;
@@ -562,6 +571,8 @@ static void chart_axes(FILE *f, const struct xrange *xr, const struct yaxis *ya)
 		putc('M', f);
 		put_tenths(f, tenths(x_of(xr, w - xr->wall)));
 		fprintf(f, ",%dV%d", PY0, PY1);
+		if (wend - w < step)
+			break; /* the next would pass wend, or wrap */
 	}
 	fputs("\"/>\n", f);
 	/* The axes, with tick marks under the x axis. */
@@ -570,6 +581,8 @@ static void chart_axes(FILE *f, const struct xrange *xr, const struct yaxis *ya)
 		putc('M', f);
 		put_tenths(f, tenths(x_of(xr, w - xr->wall)));
 		fprintf(f, ",%dv5", PY1);
+		if (wend - w < step)
+			break;
 	}
 	fputs("\"/>\n", f);
 
@@ -606,12 +619,14 @@ static void chart_axes(FILE *f, const struct xrange *xr, const struct yaxis *ya)
 			last_year = tm.tm_year;
 		}
 		nticks++;
+		if (wend - w < step)
+			break;
 	}
 	/* A window shorter than the smallest step has no tick: say when it
 	 * starts instead. */
 	if (!nticks) {
 		struct tm tm;
-		uint64_t w0 = xr->t0 + xr->wall;
+		uint64_t w0 = sat_add(xr->t0, xr->wall);
 
 		if (utc_of(w0, &tm)) {
 			strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);

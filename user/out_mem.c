@@ -181,7 +181,8 @@ int out_mem_summary(struct out_mem *o, const struct memstate *m, const struct me
 		free(rs.r);
 		return -ENOMEM;
 	}
-	qsort(rs.r, rs.n, sizeof(*rs.r), by_rss_max);
+	if (rs.n > 1)
+		qsort(rs.r, rs.n, sizeof(*rs.r), by_rss_max);
 	if (so->sys)
 		sysmem_verdict(so->sys, &sv);
 	if (o->json) {

@@ -15,9 +15,13 @@ struct recorder {
 	const char *name; /* for messages */
 	bool failed;
 	uint64_t records;
-	struct rec_state st; /* the encoding's chunk-local state */
-	uint8_t buf[REC_MAX];
+	struct rec_enc enc; /* the block being filled */
 };
+
+/* A block (a chunk of the file) is written past this many bytes of
+ * records, and at every recorder_flush(). Larger blocks compress a little
+ * better; this is already well past zlib's 32 KiB window. */
+#define BLOCK_TARGET (128u << 10)
 
 static void fill_header(struct cap_header *h, int argc, char **argv)
 {
@@ -60,7 +64,7 @@ static int open_capture(struct recorder **out, const char *path, int fd, const c
 		free(r);
 		return -1;
 	}
-	rec_reset(&r->st);
+	rec_enc_init(&r->enc);
 	*out = r;
 	return 0;
 }
@@ -83,21 +87,33 @@ static int failed(struct recorder *r, const char *err)
 	return -1;
 }
 
-int recorder_put(struct recorder *r, const struct rec *rec)
+/* The block so far as a chunk of the file. */
+static int write_block(struct recorder *r)
 {
+	const uint8_t *data;
+	size_t len;
 	char err[256];
 
 	if (r->failed)
 		return -1;
-	/* A new chunk: the encoding starts afresh, so it decodes alone. */
-	if (cap_chunk_empty(r->w))
-		rec_reset(&r->st);
-	size_t n = rec_encode(&r->st, rec, r->buf);
-
-	if (cap_append(r->w, rec->type, r->buf, n, err, sizeof(err)))
+	if (!r->enc.n)
+		return 0;
+	if (rec_enc_take(&r->enc, &data, &len))
+		return failed(r, "out of memory");
+	if (cap_append(r->w, REC_BLOCK, data, len, err, sizeof(err)) ||
+	    cap_flush(r->w, err, sizeof(err)))
 		return failed(r, err);
-	r->records++;
 	return 0;
+}
+
+int recorder_put(struct recorder *r, const struct rec *rec)
+{
+	if (r->failed)
+		return -1;
+	if (rec_enc_add(&r->enc, rec))
+		return failed(r, "out of memory");
+	r->records++;
+	return rec_enc_bytes(&r->enc) >= BLOCK_TARGET ? write_block(r) : 0;
 }
 
 int recorder_event(struct recorder *r, const struct zm_hdr *h, size_t size)
@@ -127,13 +143,7 @@ int recorder_event(struct recorder *r, const struct zm_hdr *h, size_t size)
 
 int recorder_flush(struct recorder *r)
 {
-	char err[256];
-
-	if (r->failed)
-		return -1;
-	if (cap_flush(r->w, err, sizeof(err)))
-		return failed(r, err);
-	return 0;
+	return write_block(r);
 }
 
 int recorder_close(struct recorder *r)
@@ -142,10 +152,12 @@ int recorder_close(struct recorder *r)
 
 	if (!r)
 		return 0;
+	write_block(r);
 	if (cap_close(r->w, err, sizeof(err)))
 		failed(r, err); /* said once: not again after an earlier failure */
 	int ret = r->failed ? -1 : 0;
 
+	rec_enc_free(&r->enc);
 	free(r);
 	return ret;
 }

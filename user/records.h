@@ -6,12 +6,12 @@
  * the processes and zombies there at the start, system memory samples, drop
  * counts and the end.
  *
- * Encoding: varints throughout; times and pids as zigzag deltas from the
- * record before; a process's memory as deltas from its previous figures;
- * command names as indexes into a table of the names seen before. That state
- * lives within one chunk (rec_enc_reset / rec_dec_reset at each chunk's
- * first record), so every chunk decodes on its own. Fields are appended at
- * the end of a record in later versions: a decoder ignores trailing bytes.
+ * Encoding: varints throughout; times and pids as zigzag differences from
+ * the record before; a process's start and memory as differences from what
+ * the block last said of that pid; command names as indexes into the
+ * block's table of names; each kind of field in a stream of its own (see
+ * REC_BLOCK). That state lives within one block, so every block (a chunk
+ * of the file) decodes on its own.
  */
 #ifndef ZM_RECORDS_H
 #define ZM_RECORDS_H
@@ -82,11 +82,12 @@ struct rec {
 /* The time of any record (START: its ts_ns; PROC: when read). */
 uint64_t rec_ts(const struct rec *r);
 
-/* Longest encoding of one record. */
+/* Longest encoding of one record in any one stream. */
 #define REC_MAX 512
 
-#define REC_NAMES 1024	/* command names remembered per chunk */
-#define REC_PID_SLOTS 512 /* processes' start and figures remembered per chunk */
+#define REC_NAMES 1024	  /* command names remembered per block */
+#define REC_TYPES 32	  /* record types are below this */
+#define REC_PID_SLOTS 512 /* processes' start and figures remembered per block */
 
 struct rec_names {
 	char name[REC_NAMES][ZM_COMM_LEN];
@@ -94,33 +95,98 @@ struct rec_names {
 	uint16_t hash[2 * REC_NAMES]; /* encoder: index + 1, 0 empty */
 };
 
-/* What the chunk said last of a pid (slot pid % REC_PID_SLOTS). */
+/* What the block said last of a pid (slot pid % REC_PID_SLOTS). */
 struct rec_pidslot {
 	uint32_t pid;
 	bool has_start, has_kb;
+	uint16_t name; /* its command's index + 1 in the names, 0: none */
+	uint8_t type;  /* its last record's type, 0: none */
 	uint64_t start;
 	uint64_t kb[5]; /* anon, file, shmem, swap, vsize */
 };
 
+/* The state that makes records differences from earlier ones: encoder and
+ * decoder keep the same, and both start it afresh with each block. */
 struct rec_state {
 	uint64_t ts, pstart;
 	uint32_t pid, ppid;
+	uint64_t kb[5]; /* the last memory figures of any pid */
+	uint8_t after[REC_TYPES]; /* the type that last followed each type */
 	struct rec_names names;
 	struct rec_pidslot slot[REC_PID_SLOTS];
 };
 
-/* Encoder and decoder share one state shape (about 60 KiB: allocate it). */
-void rec_reset(struct rec_state *st);
-
-/* Encode r into buf (REC_MAX bytes); returns the length. The caller stores
- * r->type beside it (the capture's record type). */
-size_t rec_encode(struct rec_state *st, const struct rec *r, uint8_t *buf);
-
 /*
- * Decode a record of this type. 1 when decoded, 0 for a type this version
- * does not know (skip it), -1 when damaged (*why: a static reason).
+ * A block of records, stored as one record of the capture (type
+ * REC_BLOCK) in a chunk of its own. Each field of a record goes to the
+ * stream of its kind: times with times, pids with pids, memory figures
+ * with figures... so that zlib, which adapts its codes block by block,
+ * codes each kind by its own statistics (a busy host's events take a third
+ * less room than with records laid end to end).
+ *
+ *   block := varint records, varint streams, varint length (per stream),
+ *            the streams' bytes, one after the other
+ *
+ * A decoder ignores streams past the ones it knows (a later version's).
  */
-int rec_decode(struct rec_state *st, uint8_t type, const uint8_t *p, size_t len, struct rec *out,
-	       const char **why);
+#define REC_BLOCK 0x42
+
+enum rec_stream {
+	RS_TYPE,  /* record types, most often guessed (0) */
+	RS_TS,	  /* times */
+	RS_PID,	  /* pids */
+	RS_START, /* start times */
+	RS_AUX,	  /* the parent's start; a reap's exit time */
+	RS_PPID,  /* parents */
+	RS_OTHER, /* other pids: old tid, reaper, actor */
+	RS_CODE,  /* wait status, reap mode */
+	RS_FLAGS, /* event flags */
+	RS_NAME,  /* command names: an index, or 0 and the name in RS_STR */
+	RS_STR,	  /* strings */
+	RS_MFLAGS, /* memory events' flags */
+	RS_ANON,
+	RS_FILE,
+	RS_SHMEM,
+	RS_SWAP,
+	RS_VSIZE,
+	RS_PEAK,  /* peaks */
+	RS_MISC,  /* the rest: session, system samples, counters */
+	RS_COUNT
+};
+
+struct rec_buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+struct rec_enc {
+	struct rec_state st;
+	struct rec_buf s[RS_COUNT];
+	struct rec_buf out; /* the block, as rec_enc_take() gives it */
+	uint32_t n;	    /* records in the block */
+};
+
+/* 0, or -ENOMEM. */
+int rec_enc_init(struct rec_enc *e);
+void rec_enc_free(struct rec_enc *e);
+/* Add a record to the block: 0 or -ENOMEM. */
+int rec_enc_add(struct rec_enc *e, const struct rec *r);
+/* The block's size so far, in bytes, and its records. */
+size_t rec_enc_bytes(const struct rec_enc *e);
+/* The block, valid until the next call; the next record starts a new one.
+ * 0 or -ENOMEM. */
+int rec_enc_take(struct rec_enc *e, const uint8_t **data, size_t *len);
+
+struct rec_dec {
+	struct rec_state st;
+	const uint8_t *p[RS_COUNT], *end[RS_COUNT];
+	uint32_t n, done;
+};
+
+/* Start reading a block: 0, or -1 (*why: a static reason). */
+int rec_dec_open(struct rec_dec *d, const uint8_t *data, size_t len, const char **why);
+/* The next record: 1, 0 after the last (every stream read to its end), or
+ * -1 when the block is damaged (*why). */
+int rec_dec_next(struct rec_dec *d, struct rec *out, const char **why);
 
 #endif

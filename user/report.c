@@ -65,12 +65,23 @@ static void text_head(FILE *f, const char *path, const struct model *m)
 		m->hdr.options);
 	fprintf(f, "  %s to %s (%s), %s\n", from, to, span,
 		m->has_start ? m->start.what : "?");
-	fprintf(f,
-		"  %" PRIu64 " forks, %" PRIu64 " execs, %" PRIu64 " exits, %" PRIu64
-		" reaps, %" PRIu64 " memory changes, %" PRIu64 " OOM kills, %" PRIu64
-		" system samples\n",
-		n[ZM_EV_FORK], n[ZM_EV_EXEC], n[ZM_EV_EXIT], n[ZM_EV_REAP], n[ZM_EV_RSS],
-		n[ZM_EV_OOM], n[REC_SYSMEM]);
+	static const struct {
+		int type;
+		const char *one, *many;
+	} kinds[] = {
+		{ ZM_EV_FORK, "fork", "forks" },
+		{ ZM_EV_EXEC, "exec", "execs" },
+		{ ZM_EV_EXIT, "exit", "exits" },
+		{ ZM_EV_REAP, "reap", "reaps" },
+		{ ZM_EV_RSS, "memory change", "memory changes" },
+		{ ZM_EV_OOM, "OOM kill", "OOM kills" },
+		{ REC_SYSMEM, "system sample", "system samples" },
+	};
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		fprintf(f, "%s%" PRIu64 " %s", i ? ", " : "  ", n[kinds[i].type],
+			plural(n[kinds[i].type], kinds[i].one, kinds[i].many));
+	fputc('\n', f);
 }
 
 static const char *const life_label[MODEL_LIFE_BUCKETS] = {

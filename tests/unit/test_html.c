@@ -490,6 +490,28 @@ static void test_write_error(void **state)
 	fclose(f);
 }
 
+/* The fuzzer's finding: times near 2^64 (a damaged capture's) made the
+ * tick loops wrap and never end. Now the page comes, with few ticks even
+ * over centuries. */
+static void test_huge_times(void **state)
+{
+	static const uint64_t ts[] = { UINT64_MAX - 600ULL * 365 * 86400 * SEC, UINT64_MAX - 5 };
+	static const double y[] = { 1, 2 };
+	struct html_series s = { .label = "x", .n = 2, .ts_ns = ts, .y = y };
+	struct html_chart c = { .title = "x", .unit = HTML_COUNT, .series = &s, .nseries = 1 };
+	struct html_doc d = doc1(&c, 0);
+	size_t len;
+
+	(void)state;
+	d.start_ns = ts[0];
+	d.end_ns = ts[1];
+	d.boot_wall_ns = 1796021160298532181ULL;
+	char *html = render(&d, &len);
+
+	assert_true(count(html, "class=\"xt\"") < 40);
+	free(html);
+}
+
 /* A page like `zmtrace report --format html` makes: the system chart, 6
  * processes (RSS solid, VSIZE dashed), zombies per parent, and a chart with
  * nothing to show. Written only when ZM_HTML_SAMPLE is set. */
@@ -589,6 +611,7 @@ int main(void)
 		cmocka_unit_test(test_palette),
 		cmocka_unit_test(test_time_ticks),
 		cmocka_unit_test(test_write_error),
+		cmocka_unit_test(test_huge_times),
 		cmocka_unit_test(test_sample_page),
 	};
 

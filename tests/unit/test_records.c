@@ -177,7 +177,7 @@ static char *tmp_path(void)
 	return path;
 }
 
-/* 100,000 random records through a capture, chunks flushed at random
+/* 100,000 random records through a capture, blocks flushed at random
  * points too: each read back equal to the one written. */
 static void test_round_trip(void **state)
 {
@@ -200,132 +200,252 @@ static void test_round_trip(void **state)
 	struct cap_reader *cr;
 	struct cap_header h;
 	char err[256];
-	struct rec_state *st = malloc(sizeof(*st));
+	struct rec_dec *d = malloc(sizeof(*d));
 	uint8_t type;
 	const void *data;
 	size_t len;
-	uint64_t i = 0, chunks = 0;
+	uint64_t i = 0, blocks = 0;
+	const char *why = NULL;
 
-	assert_non_null(st);
+	assert_non_null(d);
 	assert_int_equal(cap_open(&cr, path, &h, err, sizeof(err)), 0);
 	assert_int_equal(strncmp(h.options, "zmtrace record -o /tmp/zm-rec-", 30), 0);
 	s = 42;
 	while (cap_next(cr, &type, &data, &len) == 1) {
-		const char *why = NULL;
-
-		if (cap_chunk_first(cr)) {
-			rec_reset(st);
-			chunks++;
+		assert_int_equal(type, REC_BLOCK);
+		assert_true(cap_chunk_first(cr)); /* a chunk a block */
+		assert_int_equal(rec_dec_open(d, data, len, &why), 0);
+		blocks++;
+		while (rec_dec_next(d, &back, &why) == 1) {
+			random_rec(&s, &r);
+			(void)rnd(&s); /* the writer's draw for a flush */
+			assert_memory_equal(&back, &r, sizeof(r));
+			i++;
 		}
-		random_rec(&s, &r);
-		(void)rnd(&s); /* the writer's draw for a flush */
-		assert_int_equal(type, r.type);
-		assert_int_equal(rec_decode(st, type, data, len, &back, &why), 1);
-		assert_memory_equal(&back, &r, sizeof(r));
-		i++;
+		assert_int_equal(rec_dec_next(d, &back, &why), 0);
 	}
 	assert_null(cap_stop(cr, NULL));
 	assert_int_equal(i, n);
-	assert_true(chunks > 50); /* the random flushes, and the 64 KiB ones */
+	assert_true(blocks > 50); /* the random flushes, and the full blocks */
 	cap_free(cr);
-	free(st);
+	free(d);
 	unlink(path);
 }
 
-/* Every prefix of every record of a stream is refused (or, for a record
- * whose tail is optional, read the same), never misread or crashing. */
+/* A block's bytes from streams given one by one. */
+static size_t make_block(uint8_t *out, uint32_t n, const uint8_t *const *streams,
+			 const size_t *lens)
+{
+	uint8_t *p = out;
+	uint64_t head[RS_COUNT + 2];
+
+	head[0] = n;
+	head[1] = RS_COUNT;
+	for (int i = 0; i < RS_COUNT; i++)
+		head[i + 2] = lens[i];
+	for (int i = 0; i < RS_COUNT + 2; i++) {
+		uint64_t v = head[i];
+
+		while (v >= 0x80) {
+			*p++ = (uint8_t)(v | 0x80);
+			v >>= 7;
+		}
+		*p++ = (uint8_t)v;
+	}
+	for (int i = 0; i < RS_COUNT; i++) {
+		memcpy(p, streams[i], lens[i]);
+		p += lens[i];
+	}
+	return (size_t)(p - out);
+}
+
+/* Split a block from the encoder into its streams (pointers into it). */
+static void split_block(const uint8_t *b, const uint8_t **streams, size_t *lens)
+{
+	const uint8_t *p = b;
+	uint64_t v[RS_COUNT + 2];
+
+	for (int i = 0; i < RS_COUNT + 2; i++) {
+		v[i] = 0;
+		for (int sh = 0;; sh += 7) {
+			v[i] |= (uint64_t)(*p & 0x7f) << sh;
+			if (!(*p++ & 0x80))
+				break;
+		}
+	}
+	for (int i = 0; i < RS_COUNT; i++) {
+		lens[i] = v[i + 2];
+		streams[i] = p;
+		p += lens[i];
+	}
+}
+
+/* One record as a block: every stream cut short by every amount, or
+ * given a byte too many, is refused with a reason, never misread; every
+ * cut of the block's bytes is refused at once. */
 static void test_cut_records(void **state)
 {
 	(void)state;
-	struct rec_state *enc = malloc(sizeof(*enc)), *dec = malloc(sizeof(*dec));
+	struct rec_enc *e = malloc(sizeof(*e));
+	struct rec_dec *d = malloc(sizeof(*d));
+	uint8_t *blk = malloc(8192), *mod = malloc(8192);
 	uint64_t s = 7;
-	uint8_t buf[REC_MAX];
 
-	assert_non_null(enc);
-	assert_non_null(dec);
-	for (int i = 0; i < 3000; i++) {
+	assert_non_null(e);
+	assert_non_null(d);
+	assert_non_null(blk);
+	assert_non_null(mod);
+	for (int i = 0; i < 2000; i++) {
 		struct rec r, back;
 		const char *why = NULL;
+		const uint8_t *data, *streams[RS_COUNT];
+		size_t len, lens[RS_COUNT];
 
-		rec_reset(enc);
-		rec_reset(dec);
 		random_rec(&s, &r);
-		size_t n = rec_encode(enc, &r, buf);
-
-		assert_true(n > 0 && n <= REC_MAX);
-		for (size_t cut = 0; cut < n; cut++) {
-			struct rec_state *d = malloc(sizeof(*d));
-
-			assert_non_null(d);
-			rec_reset(d);
-			why = NULL;
-			int ret = rec_decode(d, r.type, buf, cut, &back, &why);
-
-			assert_int_equal(ret, -1);
-			assert_non_null(why);
-			free(d);
-		}
-		assert_int_equal(rec_decode(dec, r.type, buf, n, &back, &why), 1);
+		rec_enc_init(e);
+		assert_int_equal(rec_enc_add(e, &r), 0);
+		assert_int_equal(rec_enc_take(e, &data, &len), 0);
+		assert_true(len < 8192);
+		memcpy(blk, data, len);
+		rec_enc_free(e);
+		assert_int_equal(rec_dec_open(d, blk, len, &why), 0);
+		assert_int_equal(rec_dec_next(d, &back, &why), 1);
 		assert_memory_equal(&back, &r, sizeof(r));
+		assert_int_equal(rec_dec_next(d, &back, &why), 0);
+		for (size_t cut = 0; cut < len; cut++)
+			assert_int_equal(rec_dec_open(d, blk, cut, &why), -1);
+		split_block(blk, streams, lens);
+		for (int k = 0; k < RS_COUNT; k++) {
+			size_t keep = lens[k];
+
+			for (size_t c = 0; c < keep; c++) {
+				lens[k] = c;
+				size_t n = make_block(mod, 1, streams, lens);
+
+				why = NULL;
+				assert_int_equal(rec_dec_open(d, mod, n, &why), 0);
+				assert_int_equal(rec_dec_next(d, &back, &why), -1);
+				assert_non_null(why);
+			}
+			/* A byte too many in stream k (a copy of the block with
+			 * stream k one byte longer, the byte 0). */
+			uint8_t more[REC_MAX + 1] = { 0 };
+
+			memcpy(more, streams[k], keep);
+			const uint8_t *saved = streams[k];
+
+			streams[k] = more;
+			lens[k] = keep + 1;
+			size_t n = make_block(mod, 1, streams, lens);
+
+			streams[k] = saved;
+			lens[k] = keep;
+			assert_int_equal(rec_dec_open(d, mod, n, &why), 0);
+			int ret = rec_dec_next(d, &back, &why);
+
+			if (ret == 1) /* read the same, then the byte is left over */
+				ret = rec_dec_next(d, &back, &why);
+			assert_int_equal(ret, -1);
+		}
 	}
-	free(enc);
-	free(dec);
+	free(e);
+	free(d);
+	free(blk);
+	free(mod);
 }
 
-/* A name index the chunk never defined, a number of 11 bytes, a string
- * longer than a comm: refused with a reason. Unknown types are skipped. */
+/* A name index the block never defined, a number of 11 bytes, a string
+ * longer than a comm, a type this version does not know: refused with a
+ * reason. */
 static void test_damaged(void **state)
 {
 	(void)state;
-	struct rec_state *st = malloc(sizeof(*st));
+	struct rec_dec *d = malloc(sizeof(*d));
 	struct rec out;
 	const char *why = NULL;
-	/* FORK: ts 0, pid 0, start, aux, ppid, other, code, flags, comm index 5 */
-	const uint8_t bad_index[] = { 0, 0, 0, 0, 0, 0, 0, 0, 5, 0 };
-	const uint8_t long_num[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f };
-	uint8_t long_str[40] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 30 };
+	uint8_t blk[256];
+	const uint8_t zeros[16] = { 0 }, fork[] = { ZM_EV_FORK + 1 }, exit_[] = { ZM_EV_EXIT + 1 };
+	const uint8_t idx5[] = { 5, 1 }, longnum[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+						       0xff, 0xff, 0xff, 0x7f };
+	const uint8_t lit[] = { 0, 0 }, longstr[] = { 30, 'x' }, unknown[] = { 99 + 1 };
+	const uint8_t *st[RS_COUNT];
+	size_t ln[RS_COUNT];
 
-	assert_non_null(st);
-	rec_reset(st);
-	assert_int_equal(rec_decode(st, ZM_EV_FORK, bad_index, sizeof(bad_index), &out, &why), -1);
+	assert_non_null(d);
+	/* every stream of zeros (types are stored + 1), enough for one FORK but its name */
+	for (int i = 0; i < RS_COUNT; i++) {
+		st[i] = zeros;
+		ln[i] = 1;
+	}
+	st[RS_TYPE] = fork;
+	st[RS_NAME] = idx5;
+	ln[RS_NAME] = 2;
+	ln[RS_STR] = 0;
+	assert_int_equal(rec_dec_open(d, blk, make_block(blk, 1, st, ln), &why), 0);
+	assert_int_equal(rec_dec_next(d, &out, &why), -1);
 	assert_string_equal(why, "unknown name index");
-	rec_reset(st);
-	assert_int_equal(rec_decode(st, ZM_EV_EXIT, long_num, sizeof(long_num), &out, &why), -1);
+
+	st[RS_TYPE] = exit_;
+	st[RS_TS] = longnum;
+	ln[RS_TS] = sizeof(longnum);
+	assert_int_equal(rec_dec_open(d, blk, make_block(blk, 1, st, ln), &why), 0);
+	assert_int_equal(rec_dec_next(d, &out, &why), -1);
 	assert_string_equal(why, "number too long");
-	rec_reset(st);
-	assert_int_equal(rec_decode(st, ZM_EV_EXEC, long_str, sizeof(long_str), &out, &why), -1);
+
+	st[RS_TS] = zeros;
+	ln[RS_TS] = 1;
+	st[RS_NAME] = lit;
+	st[RS_STR] = longstr;
+	ln[RS_STR] = 2;
+	assert_int_equal(rec_dec_open(d, blk, make_block(blk, 1, st, ln), &why), 0);
+	assert_int_equal(rec_dec_next(d, &out, &why), -1);
 	assert_string_equal(why, "string too long");
-	assert_int_equal(rec_decode(st, 99, long_str, sizeof(long_str), &out, &why), 0);
-	free(st);
+
+	st[RS_TYPE] = unknown;
+	assert_int_equal(rec_dec_open(d, blk, make_block(blk, 1, st, ln), &why), 0);
+	assert_int_equal(rec_dec_next(d, &out, &why), -1);
+	assert_string_equal(why, "unknown record type");
+	free(d);
 }
 
-/* More distinct names than a chunk's table holds: the ones past it are
+/* More distinct names than a block's table holds: the ones past it are
  * written out each time, and all read back. */
 static void test_name_table_full(void **state)
 {
 	(void)state;
-	struct rec_state *enc = malloc(sizeof(*enc)), *dec = malloc(sizeof(*dec));
-	uint8_t buf[REC_MAX];
+	struct rec_enc *e = malloc(sizeof(*e));
+	struct rec_dec *d = malloc(sizeof(*d));
+	const uint8_t *data;
+	size_t len;
+	const char *why;
 
-	assert_non_null(enc);
-	assert_non_null(dec);
-	rec_reset(enc);
-	rec_reset(dec);
+	assert_non_null(e);
+	assert_non_null(d);
+	rec_enc_init(e);
 	for (int i = 0; i < 3 * REC_NAMES; i++) {
-		struct rec r = { .type = ZM_EV_EXEC }, back;
-		const char *why;
+		struct rec r = { .type = ZM_EV_EXEC };
 
 		r.ev.type = ZM_EV_EXEC;
 		r.ev.pid = (uint32_t)i;
 		snprintf(r.ev.comm, ZM_COMM_LEN, "n%d", i % (2 * REC_NAMES));
 		snprintf(r.ev.pcomm, ZM_COMM_LEN, "parent");
-		size_t n = rec_encode(enc, &r, buf);
-
-		assert_int_equal(rec_decode(dec, r.type, buf, n, &back, &why), 1);
-		assert_memory_equal(&back, &r, sizeof(r));
+		assert_int_equal(rec_enc_add(e, &r), 0);
 	}
-	free(enc);
-	free(dec);
+	assert_int_equal(rec_enc_take(e, &data, &len), 0);
+	assert_int_equal(rec_dec_open(d, data, len, &why), 0);
+	for (int i = 0; i < 3 * REC_NAMES; i++) {
+		struct rec back;
+		char want[ZM_COMM_LEN] = { 0 };
+
+		assert_int_equal(rec_dec_next(d, &back, &why), 1);
+		snprintf(want, ZM_COMM_LEN, "n%d", i % (2 * REC_NAMES));
+		assert_memory_equal(back.ev.comm, want, ZM_COMM_LEN);
+		assert_int_equal(back.ev.pid, i);
+	}
+	assert_int_equal(rec_dec_next(d, &(struct rec){ 0 }, &why), 0);
+	rec_enc_free(e);
+	free(e);
+	free(d);
 }
 
 /*
