@@ -82,12 +82,10 @@ static int fail(struct cap_writer *w, int ret, char *err, size_t errlen)
 	if (ftruncate(w->fd, (off_t)w->bytes) == 0)
 		lseek(w->fd, (off_t)w->bytes, SEEK_SET);
 	if (ret == -ENOSPC || ret == -EDQUOT)
-		snprintf(err, errlen,
-			 "the disk is full: the capture ends with its last whole chunk (%llu records)",
-			 (unsigned long long)w->records);
+		snprintf(err, errlen, "the disk is full: the capture ends with its last whole chunk");
 	else
-		snprintf(err, errlen, "cannot write the capture: %s (it ends with %llu records)",
-			 strerror(-ret), (unsigned long long)w->records);
+		snprintf(err, errlen, "cannot write the capture: %s (it ends with its last whole chunk)",
+			 strerror(-ret));
 	return ret;
 }
 

@@ -161,7 +161,10 @@ int parse_trace_args(int argc, char **argv, const char *usage, struct trace_args
 		return 2;
 	}
 	if (a->capture) {
+		/* Nothing goes to stdout: its reader going away (`zmtrace
+		 * check -- make test | head`) must not end the session. */
 		a->capture_path = output;
+		a->s.out = NULL;
 		return 0;
 	}
 	/* Opened last: nothing is created when the command line is wrong. */

@@ -113,26 +113,37 @@ static void offence(struct verdict *v)
 		fprintf(stderr, "zmtrace check: FAILED (%s)\n", v->what);
 }
 
-static int leak_line(void *ctx, const struct mp_proc *p)
+static void leak_line(struct verdict *vd, uint32_t pid, const char *name, uint64_t rss_kb,
+		      const struct ms_verdict *v)
+{
+	char comm[ZM_COMM_LEN], rss[16];
+
+	offence(vd);
+	printable(comm, name);
+	fmt_kb(rss, sizeof(rss), rss_kb);
+	fprintf(stderr, "  pid %u %s: memory keeps growing (--no-leak): RSS %s, +%.1f KiB/s (R² %.2f) "
+		"over %.1f s, %s\n", pid, comm, rss, v->rss_slope_kb_s, v->rss_r2,
+		(double)v->span_ns / 1e9, v->why);
+}
+
+/* The processes still there at the end (those that exited were judged
+ * as they did: model.suspects). */
+static int live_leak(void *ctx, const struct mp_proc *p)
 {
 	struct verdict *vd = ctx;
 	struct ms_verdict v;
-	char comm[ZM_COMM_LEN], rss[16];
 
-	ms_verdict(&p->series, p->exited ? p->last_ns : vd->end_ns, 0, &v);
-	if (!v.suspect)
+	if (p->exited)
 		return 0;
-	offence(vd);
-	printable(comm, p->comm);
-	fmt_kb(rss, sizeof(rss), p->rss_kb);
-	fprintf(stderr, "  pid %u %s: memory keeps growing (--no-leak): RSS %s, +%.1f KiB/s (R² %.2f) "
-		"over %.1f s, %s\n", p->pid, comm, rss, v.rss_slope_kb_s, v.rss_r2,
-		(double)v.span_ns / 1e9, v.why);
+	ms_verdict(&p->series, vd->end_ns, 0, &v);
+	if (v.suspect)
+		leak_line(vd, p->pid, p->comm, p->rss_kb, &v);
 	return 0;
 }
 
-/* The verdict, said on stderr. true when a limit was exceeded. */
-static bool judge(const struct model *m, const struct limits *l, const char *what, int status)
+/* The verdict, said on stderr: 0 within the limits, 1 not, -1 after an
+ * error (said). */
+static int judge(const struct model *m, const struct limits *l, const char *what, int status)
 {
 	const struct model_parent **ps;
 	long n = model_parents(m, &ps);
@@ -140,7 +151,7 @@ static bool judge(const struct model *m, const struct limits *l, const char *wha
 
 	if (n < 0) {
 		fprintf(stderr, "zmtrace: out of memory\n");
-		return true;
+		return -1;
 	}
 	for (long i = 0; i < n; i++) {
 		const struct model_parent *p = ps[i];
@@ -167,19 +178,33 @@ static bool judge(const struct model *m, const struct limits *l, const char *wha
 		}
 	}
 	free(ps);
-	if (l->no_leak)
-		mst_each(m->mem, leak_line, &vd);
-	if (m->drops.ringbuf || m->drops.tracked)
+	if (l->no_leak) {
+		for (size_t i = 0; i < m->nsuspects; i++)
+			leak_line(&vd, m->suspects[i].pid, m->suspects[i].comm, m->suspects[i].rss_kb,
+				  &m->suspects[i].v);
+		mst_each(m->mem, live_leak, &vd);
+	}
+	if (m->drops.ringbuf || m->drops.tracked || m->parents_dropped || m->suspects_dropped)
 		fprintf(stderr,
 			"zmtrace check: warning: %" PRIu64 " events lost, %" PRIu64
-			" processes untracked: the counts above may be low\n",
-			m->drops.ringbuf, m->drops.tracked);
+			" processes untracked, %" PRIu64 " parents and %" PRIu64
+			" leak suspects past the tables: the verdict may miss some\n",
+			m->drops.ringbuf, m->drops.tracked, m->parents_dropped, m->suspects_dropped);
 	if (!vd.offences && status)
 		fprintf(stderr, "zmtrace check: within the limits, but %s exited with status %d\n",
 			what, status);
 	else if (!vd.offences)
 		fprintf(stderr, "zmtrace check: passed (%s)\n", what);
 	return vd.offences != 0;
+}
+
+/* The recorder's tap: each record into the model as it is written. */
+static int tap(void *ctx, const struct rec *r)
+{
+	if (!model_apply(ctx, r))
+		return 0;
+	fprintf(stderr, "zmtrace: out of memory\n");
+	return -1;
 }
 
 int cmd_check(int argc, char **argv)
@@ -198,58 +223,59 @@ int cmd_check(int argc, char **argv)
 
 	if (first < 0)
 		return 2;
-	/* The rest as any tracing command's, with argv[0] in front. */
-	argv[first - 1] = argv[0];
-	int ret = parse_trace_args(argc - first + 1, argv + first - 1, usage, &a);
+	/* The rest as any tracing command's, with argv[0] in front (in a copy:
+	 * the capture's header keeps the command line as it was). */
+	char **targv = calloc((size_t)(argc - first + 2), sizeof(*targv));
 
-	if (ret)
+	if (!targv) {
+		fprintf(stderr, "zmtrace: out of memory\n");
+		return 1;
+	}
+	targv[0] = argv[0];
+	memcpy(targv + 1, argv + first, (size_t)(argc - first) * sizeof(*targv));
+	int ret = parse_trace_args(argc - first + 1, targv, usage, &a);
+
+	if (ret) {
+		free(targv);
 		return ret == 1 ? 0 : 2;
+	}
 	if (!a.s.command || a.s.pid || a.s.comm || a.s.duration > 0) {
 		fprintf(stderr, "zmtrace: check runs a command: -- COMMAND [ARG...] (usage: %s)\n",
 			usage);
+		free(targv);
 		return 2;
 	}
+	/* The model takes the records as they come: no file is read back, and
+	 * without -o nothing is kept but the model's bounded state. */
+	struct model m;
 	struct recorder *rec;
-	char path[64];
-	int fd = -1;
+	int status = 1;
 
-	if (a.capture_path) {
-		if (recorder_open(&rec, a.capture_path, argc, argv))
-			return 1;
-	} else {
-		/* No file asked for: the capture lives in memory. */
-		fd = memfd_create("zmtrace-check", MFD_CLOEXEC);
-		if (fd < 0) {
-			fprintf(stderr, "zmtrace: memfd_create: %s\n", strerror(errno));
-			return 1;
-		}
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		if (recorder_open_fd(&rec, fd, "the capture in memory", argc, argv)) {
-			close(fd);
-			return 1;
-		}
+	if (model_init(&m, NULL)) {
+		free(targv);
+		return 1;
 	}
-	const char *file = a.capture_path ? a.capture_path : path;
-	int status = record_session(&a, rec);
-
+	m.long_ns = l.max_zombie_ns;
+	m.keep_suspects = l.no_leak;
+	/* argv[-1] is "zmtrace": the header keeps the whole command line. */
+	if (a.capture_path ? recorder_open(&rec, a.capture_path, argc + 1, argv - 1)
+			   : recorder_open_null(&rec))
+		goto out;
+	recorder_tap(rec, tap, &m);
+	status = record_session(&a, rec);
 	if (recorder_close(rec) && status == 0)
 		status = 1;
-	struct model m;
-	int read = -1;
+	model_finish(&m);
+	/* Without an end, the session failed and said why: no verdict. */
+	if (m.has_end && !m.err) {
+		int v = judge(&m, &l, a.s.command[0], status);
 
-	if (model_init(&m, NULL) == 0) {
-		m.long_ns = l.max_zombie_ns;
-		read = model_read(&m, file);
-		/* Without an end, the session failed (and said why). */
-		if (read >= 0 && m.has_end && judge(&m, &l, a.s.command[0], status))
-			status = CHECK_FAILED;
-		if (read > 0)
-			report_finish(a.capture_path ? a.capture_path : "the capture", &m, read);
-		model_free(&m);
-	}
-	if (read < 0 && status == 0)
+		status = v > 0 ? CHECK_FAILED : v < 0 ? 1 : status;
+	} else if (!status) {
 		status = 1;
-	if (fd >= 0)
-		close(fd);
+	}
+out:
+	model_free(&m);
+	free(targv);
 	return status;
 }

@@ -19,6 +19,29 @@ static void nomem(struct model *m)
 	m->err = -ENOMEM;
 }
 
+/* The table is full: forget the parents that tell nothing (none unreaped,
+ * never more than one at once, no zombie past long_ns, no series kept): a
+ * shell or make that reaps each child as it ends. */
+static void evict_parents(struct model *m)
+{
+	struct model_parent **quiet = malloc(m->parents.count * sizeof(*quiet));
+	size_t n = 0, b;
+
+	if (!quiet)
+		return; /* then the new parent is dropped, and counted */
+	for (struct hm_entry *e = hm_first(&m->parents, &b); e; e = hm_next(&m->parents, e, &b)) {
+		struct model_parent *p = e->val;
+
+		if (!p->unreaped && p->peak <= 1 && !p->long_zombies && !p->watched)
+			quiet[n++] = p;
+	}
+	for (size_t i = 0; i < n; i++) {
+		hm_del(&m->parents, zs_parent_key(quiet[i]->pid, quiet[i]->start_ns));
+		free(quiet[i]);
+	}
+	free(quiet);
+}
+
 static struct model_parent *parent_of(struct model *m, uint32_t pid, uint64_t start_ns,
 				      const char *comm, bool create)
 {
@@ -27,6 +50,8 @@ static struct model_parent *parent_of(struct model *m, uint32_t pid, uint64_t st
 
 	if (p || !create)
 		return p;
+	if (m->parents.count >= MODEL_MAX_PARENTS)
+		evict_parents(m);
 	if (m->parents.count >= MODEL_MAX_PARENTS) {
 		m->parents_dropped++;
 		return NULL;
@@ -131,28 +156,48 @@ static void unreaped_less(struct model *m, const struct zs_zombie *z, uint64_t t
 static void on_reap(void *ctx, const struct zs_reap *r)
 {
 	struct model *m = ctx;
+	struct model_parent *p;
 
-	if (!r->exit_unseen) {
-		struct model_parent *p = parent_of(m, r->z->ppid, r->z->pstart_ns, NULL, false);
-
-		unreaped_less(m, r->z, r->ts_ns);
+	if (r->exit_unseen) {
+		/* Its EXIT was lost: the zombie was never counted, but the
+		 * reap says how long it lived. */
+		p = parent_of(m, r->z->ppid, r->z->pstart_ns, r->z->pcomm, true);
 		if (p)
-			worst(m, p, r->zombie_ns, r->z);
-		/* A pre-existing zombie's time is a lower bound: not in the
-		 * distribution. */
-		if (!r->z->preexisting) {
-			if (dist_add(&m->life, r->zombie_ns))
-				nomem(m);
-			m->life_bucket[life_bucket(r->zombie_ns)]++;
-		}
+			p->zombies++;
+	} else {
+		p = parent_of(m, r->z->ppid, r->z->pstart_ns, NULL, false);
+		unreaped_less(m, r->z, r->ts_ns);
+	}
+	if (p)
+		worst(m, p, r->zombie_ns, r->z);
+	/* A pre-existing zombie's time is a lower bound: not in the
+	 * distribution. */
+	if (!r->z->preexisting) {
+		if (dist_add(&m->life, r->zombie_ns))
+			nomem(m);
+		m->life_bucket[life_bucket(r->zombie_ns)]++;
 	}
 	if (m->obs && m->obs->reap)
 		m->obs->reap(m->obs->ctx, r);
 }
 
+/* A zombie gone without a reap seen (zstate found its pid exit again, or
+ * the recorder saw it gone at the end): it counts as a zombie until now. */
+static void on_drop(void *ctx, const struct zs_zombie *z)
+{
+	struct model *m = ctx;
+	struct model_parent *p = parent_of(m, z->ppid, z->pstart_ns, NULL, false);
+
+	if (p)
+		worst(m, p, m->last_ns > z->exit_ns ? m->last_ns - z->exit_ns : 0, z);
+	unreaped_less(m, z, m->last_ns);
+	if (m->obs && m->obs->drop)
+		m->obs->drop(m->obs->ctx, z, m->last_ns);
+}
+
 int model_init(struct model *m, const struct model_observer *obs)
 {
-	struct zs_sink sink = { .ctx = m, .zombie = on_zombie, .reap = on_reap };
+	struct zs_sink sink = { .ctx = m, .zombie = on_zombie, .reap = on_reap, .drop = on_drop };
 
 	memset(m, 0, sizeof(*m));
 	m->obs = obs;
@@ -181,6 +226,8 @@ void model_free(struct model *m)
 	mst_free(m->mem);
 	dist_free(&m->life);
 	free(m->sys_all);
+	free(m->suspects);
+	m->suspects = NULL;
 	m->zs = NULL;
 	m->mem = NULL;
 	m->sys_all = NULL;
@@ -260,6 +307,39 @@ static void add_sys(struct model *m, const struct sysmem *s)
 	m->sys_all[m->nsys++] = *s;
 }
 
+/* A process that exited: a leak suspect is kept, whatever memstate
+ * forgets later. Only a life long enough to be judged is judged (the rest
+ * would cost a fit each, for nothing). */
+static void keep_suspect(struct model *m, const struct mp_proc *p)
+{
+	struct ms_verdict v;
+
+	if (p->last_ns - p->first_ns < ms_rss_rules.min_span_ns)
+		return;
+	ms_verdict(&p->series, p->last_ns, 0, &v);
+	if (!v.suspect)
+		return;
+	if (m->nsuspects == MODEL_MAX_SUSPECTS) {
+		m->suspects_dropped++;
+		return;
+	}
+	if (m->nsuspects == m->capsuspects) {
+		size_t cap = m->capsuspects ? m->capsuspects * 2 : 16;
+		struct model_suspect *s = realloc(m->suspects, cap * sizeof(*s));
+
+		if (!s)
+			return nomem(m);
+		m->suspects = s;
+		m->capsuspects = cap;
+	}
+	struct model_suspect *s = &m->suspects[m->nsuspects++];
+
+	s->pid = p->pid;
+	copy_comm(s->comm, p->comm);
+	s->rss_kb = p->rss_kb;
+	s->v = v;
+}
+
 /* Is this lifecycle event the recorder's own business (the -- COMMAND's
  * reap by zmtrace)? The live commands leave those out too. */
 static bool own(const struct model *m, const struct zm_event *e)
@@ -292,6 +372,8 @@ static void apply(struct model *m, const struct rec *r)
 
 		if (mst_event(m->mem, &r->mem, &p))
 			nomem(m);
+		if (p && p->exited && m->keep_suspects)
+			keep_suspect(m, p);
 		mst_fix_peaks(p, &e);
 		if (m->obs && m->obs->mem)
 			m->obs->mem(m->obs->ctx, &e);
@@ -315,15 +397,9 @@ static void apply(struct model *m, const struct rec *r)
 		if (m->obs && m->obs->sys)
 			m->obs->sys(m->obs->ctx, &r->sys);
 		break;
-	case REC_GONE: {
-		const struct zs_zombie *z = zs_zombie(m->zs, r->hdr.pid);
-
-		if (z) {
-			unreaped_less(m, z, r->hdr.ts_ns);
-			zs_forget(m->zs, r->hdr.pid);
-		}
+	case REC_GONE:
+		zs_forget(m->zs, r->hdr.pid); /* on_drop() counts it */
 		break;
-	}
 	case REC_DROPS:
 		m->drops = r->drops;
 		break;
@@ -332,6 +408,12 @@ static void apply(struct model *m, const struct rec *r)
 		m->has_end = true;
 		break;
 	}
+}
+
+int model_apply(struct model *m, const struct rec *r)
+{
+	apply(m, r);
+	return m->err;
 }
 
 /* The zombies still unreaped at the end count toward their parents'
@@ -344,6 +426,12 @@ static void age_at_end(void *ctx, const struct zs_zombie *z)
 
 	if (p)
 		worst(m, p, end > z->exit_ns ? end - z->exit_ns : 0, z);
+}
+
+void model_finish(struct model *m)
+{
+	if (!m->err)
+		zs_each_zombie(m->zs, age_at_end, m);
 }
 
 static int stopped(struct model *m, uint64_t at, const char *fmt, const char *why)
@@ -416,8 +504,7 @@ int model_read(struct model *m, const char *path)
 	}
 	cap_free(cr);
 	free(d);
-	if (!m->err)
-		zs_each_zombie(m->zs, age_at_end, m);
+	model_finish(m);
 	if (m->err) {
 		fprintf(stderr, "zmtrace: out of memory\n");
 		return -1;

@@ -56,6 +56,8 @@ struct model_observer {
 	/* What the live commands print. */
 	void (*zombie)(void *ctx, const struct zs_zombie *z);
 	void (*reap)(void *ctx, const struct zs_reap *r);
+	/* A zombie no longer unreaped without a reap seen (lost events). */
+	void (*drop)(void *ctx, const struct zs_zombie *z, uint64_t ts);
 	/* A memory event (peaks as the live command gives them). */
 	void (*mem)(void *ctx, const struct zm_mem_event *e);
 	void (*sys)(void *ctx, const struct sysmem *s);
@@ -86,7 +88,23 @@ struct model {
 	int err; /* -ENOMEM met */
 	const struct model_observer *obs;
 	uint64_t long_ns; /* set before model_read: see long_zombies (0: off) */
+	/* Set before reading: keep the processes that exited as leak suspects
+	 * (memstate keeps only the last 4096 that exited). */
+	bool keep_suspects;
+	struct model_suspect *suspects;
+	size_t nsuspects, capsuspects;
+	uint64_t suspects_dropped; /* past MODEL_MAX_SUSPECTS */
 };
+
+/* A process that exited as a leak suspect. */
+struct model_suspect {
+	uint32_t pid;
+	char comm[ZM_COMM_LEN];
+	uint64_t rss_kb;
+	struct ms_verdict v;
+};
+
+#define MODEL_MAX_SUSPECTS 10000
 
 #define MODEL_MAX_PARENTS 65536
 
@@ -100,6 +118,11 @@ void model_free(struct model *m);
  * be opened or memory ran out (a one-line error printed).
  */
 int model_read(struct model *m, const char *path);
+
+/* Or feed it the records one by one (a live session: `check`), then
+ * model_finish() once. 0, or -ENOMEM. */
+int model_apply(struct model *m, const struct rec *r);
+void model_finish(struct model *m);
 
 /* Keep the unreaped-zombie count over time for this parent (before
  * model_read). 0 or -ENOMEM. */

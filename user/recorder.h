@@ -20,6 +20,12 @@ int recorder_open(struct recorder **r, const char *path, int argc, char **argv);
 /* The same on an open fd (not closed by recorder_close). */
 int recorder_open_fd(struct recorder **r, int fd, const char *name, int argc, char **argv);
 
+/* Write nothing: only the tap sees the records (`check` without -o). */
+int recorder_open_null(struct recorder **r);
+/* Every record put goes to fn too (before it is written); fn returns 0,
+ * or -1 after a one-line error (then recorder_put fails). */
+void recorder_tap(struct recorder *r, int (*fn)(void *ctx, const struct rec *rec), void *ctx);
+
 /* 0, or -1 after a one-line error (then every later call fails quietly). */
 int recorder_put(struct recorder *r, const struct rec *rec);
 /* A kernel event as the ring buffer gave it. */

@@ -619,6 +619,7 @@ static uint8_t *head_put(uint8_t *p, uint64_t v)
 int rec_enc_take(struct rec_enc *e, const uint8_t **data, size_t *len)
 {
 	/* The header: at most 10 bytes a varint. */
+	e->out.len = 0;
 	if (reserve(&e->out, rec_enc_bytes(e) + 10 * (RS_COUNT + 2)))
 		return -ENOMEM;
 	uint8_t *p = head_put(head_put(e->out.p, e->n), RS_COUNT);

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -541,6 +542,18 @@ int cmd_report(int argc, char **argv)
 		return 2;
 	}
 	const char *path = argv[optind];
+	struct stat in, o;
+
+	/* Before -o creates or empties anything: the capture is there, and
+	 * is not the output. */
+	if (stat(path, &in)) {
+		fprintf(stderr, "zmtrace: cannot read %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if (output && !stat(output, &o) && o.st_dev == in.st_dev && o.st_ino == in.st_ino) {
+		fprintf(stderr, "zmtrace: -o %s is the capture itself\n", output);
+		return 2;
+	}
 	FILE *out = output ? open_output(output) : stdout;
 
 	if (!out)

@@ -118,7 +118,9 @@ int report_html(const char *path, FILE *out)
 	char *text = NULL;
 	size_t textlen = 0;
 	FILE *tf = open_memstream(&text, &textlen);
-	int err = !tf || report_text_body(tf, path, &m);
+	/* said: the error was said already (by the text report, or a read) */
+	bool said = tf && report_text_body(tf, path, &m);
+	int err = !tf || said;
 
 	if (tf && fclose(tf))
 		err = 1;
@@ -145,11 +147,13 @@ int report_html(const char *path, FILE *out)
 
 	if (!err && npar > 0) {
 		err = model_init(&m2, NULL) != 0;
+		said = err;
 		m2_init = !err;
 		for (long i = 0; !err && i < npar; i++)
 			err = model_watch_parent(&m2, ps[i]->pid, ps[i]->start_ns) != 0;
 		if (!err)
 			read2 = model_read(&m2, path);
+		said = said || read2 < 0;
 		err = err || read2 < 0;
 	}
 	struct line lines[3 + 2 * MAX_PROCS + MAX_PARENTS];
@@ -244,7 +248,8 @@ int report_html(const char *path, FILE *out)
 	if (!err && html_write(out, &doc) == -ENOMEM)
 		err = 1;
 	if (err) {
-		fprintf(stderr, "zmtrace: out of memory\n");
+		if (!said)
+			fprintf(stderr, "zmtrace: out of memory\n");
 		read = -1;
 	}
 	free_lines(lines, sizeof(lines) / sizeof(lines[0]));

@@ -36,11 +36,12 @@ struct trace {
 	bool nomem;
 };
 
+/* An event's start; name: a comm or one of ours (all shorter than 64). */
 static void head(struct trace *t, const char *ph, const char *name, uint32_t pid, uint64_t ts)
 {
 	fprintf(t->f, "%s\n{\"ph\":\"%s\",\"pid\":%u,\"tid\":%u,\"ts\":%" PRIu64 ".%03u,\"name\":",
 		t->first ? "" : ",", ph, pid, pid, ts / 1000, (unsigned)(ts % 1000));
-	json_str(t->f, name, ZM_COMM_LEN);
+	json_str(t->f, name, 64);
 	t->first = false;
 }
 
@@ -201,12 +202,18 @@ static void trace_reap(void *ctx, const struct zs_reap *r)
 		unreaped(ctx, r->z->ppid, r->z->pstart_ns, r->ts_ns);
 }
 
+static void trace_drop(void *ctx, const struct zs_zombie *z, uint64_t ts)
+{
+	unreaped(ctx, z->ppid, z->pstart_ns, ts);
+}
+
 int report_perfetto(const char *path, FILE *out)
 {
 	struct model m;
 	struct trace t = { .f = out, .m = &m, .first = true };
 	struct model_observer obs = {
 		.ctx = &t, .rec = trace_rec, .zombie = trace_zombie, .reap = trace_reap,
+		.drop = trace_drop,
 	};
 
 	if (hm_init(&t.procs) || model_init(&m, &obs)) {

@@ -84,6 +84,7 @@ static int seed_zombie(struct zintake *zi, struct session *s, uint32_t pid)
 		.pstart_ns = parent.start_ns,
 		.exit_ns = now_boot_ns(),
 		.status = p.exit_code,
+		.preexisting = true,
 	};
 	copy_comm(found.comm, p.comm);
 	copy_comm(found.pcomm, parent.comm);

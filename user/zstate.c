@@ -162,6 +162,8 @@ static void drop_zombie(struct zstate *s, struct zs_zombie *z)
 
 	if (p && p->unreaped)
 		p->unreaped--;
+	if (s->sink.drop)
+		s->sink.drop(s->sink.ctx, z);
 	hm_del(&s->zombies, z->pid);
 	free(z);
 }

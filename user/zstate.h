@@ -44,6 +44,9 @@ struct zs_sink {
 	void *ctx;
 	void (*zombie)(void *ctx, const struct zs_zombie *z);
 	void (*reap)(void *ctx, const struct zs_reap *r);
+	/* Optional: a zombie that stops being one without a reap seen (its
+	 * pid's next EXIT came, or zs_forget()): no longer unreaped. */
+	void (*drop)(void *ctx, const struct zs_zombie *z);
 };
 
 struct zs_parent_stat {
