@@ -283,11 +283,6 @@ int cap_close(struct cap_writer *w, char *err, size_t errlen)
 	return ret;
 }
 
-bool cap_chunk_empty(const struct cap_writer *w)
-{
-	return w->raw_len == 0;
-}
-
 uint64_t cap_records(const struct cap_writer *w)
 {
 	return w->records + w->nrec;

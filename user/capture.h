@@ -68,10 +68,6 @@ int cap_flush(struct cap_writer *w, char *err, size_t errlen);
 /* Flush, fsync, close; frees w. 0 or -errno (err set), also when an
  * earlier call failed (the file then ends with its last whole chunk). */
 int cap_close(struct cap_writer *w, char *err, size_t errlen);
-/* Is nothing waiting (the next record starts a chunk)? A record encoding
- * that refers to earlier records resets its state there, so that every
- * chunk decodes on its own. */
-bool cap_chunk_empty(const struct cap_writer *w);
 /* Records and chunks written so far. */
 uint64_t cap_records(const struct cap_writer *w);
 uint64_t cap_bytes(const struct cap_writer *w);

@@ -45,24 +45,19 @@ static void fill_header(struct cap_header *h, int argc, char **argv)
 				      argv[i]);
 }
 
-/* path: create it; NULL: write to fd. */
-static int open_capture(struct recorder **out, const char *path, int fd, const char *name,
-			int argc, char **argv)
+int recorder_open(struct recorder **out, const char *path, int argc, char **argv)
 {
 	struct recorder *r = calloc(1, sizeof(*r));
 	struct cap_header h;
 	char err[512];
-	int ret;
 
 	if (!r) {
 		fprintf(stderr, "zmtrace: out of memory\n");
 		return -1;
 	}
-	r->name = name;
+	r->name = path;
 	fill_header(&h, argc, argv);
-	ret = path ? cap_create(&r->w, path, &h, err, sizeof(err))
-		   : cap_create_fd(&r->w, fd, &h, err, sizeof(err));
-	if (ret) {
+	if (cap_create(&r->w, path, &h, err, sizeof(err))) {
 		fprintf(stderr, "zmtrace: %s\n", err);
 		free(r);
 		return -1;
@@ -70,11 +65,6 @@ static int open_capture(struct recorder **out, const char *path, int fd, const c
 	rec_enc_init(&r->enc);
 	*out = r;
 	return 0;
-}
-
-int recorder_open(struct recorder **out, const char *path, int argc, char **argv)
-{
-	return open_capture(out, path, -1, path, argc, argv);
 }
 
 int recorder_open_null(struct recorder **out)
@@ -95,11 +85,6 @@ void recorder_tap(struct recorder *r, int (*fn)(void *ctx, const struct rec *rec
 {
 	r->tap = fn;
 	r->tap_ctx = ctx;
-}
-
-int recorder_open_fd(struct recorder **out, int fd, const char *name, int argc, char **argv)
-{
-	return open_capture(out, NULL, fd, name, argc, argv);
 }
 
 static int failed(struct recorder *r, const char *err)
@@ -202,9 +187,4 @@ int recorder_close(struct recorder *r)
 uint64_t recorder_records(const struct recorder *r)
 {
 	return r->records;
-}
-
-uint64_t recorder_bytes(const struct recorder *r)
-{
-	return r->w ? cap_bytes(r->w) : 0;
 }

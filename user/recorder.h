@@ -17,8 +17,6 @@ struct recorder;
 /* Create path (mode 0600) with a header naming this host, kernel, clock and
  * argv (the command line). 0, or -1 after a one-line error. */
 int recorder_open(struct recorder **r, const char *path, int argc, char **argv);
-/* The same on an open fd (not closed by recorder_close). */
-int recorder_open_fd(struct recorder **r, int fd, const char *name, int argc, char **argv);
 
 /* Write nothing: only the tap sees the records (`check` without -o). */
 int recorder_open_null(struct recorder **r);
@@ -36,6 +34,5 @@ int recorder_flush(struct recorder *r);
 int recorder_close(struct recorder *r);
 
 uint64_t recorder_records(const struct recorder *r);
-uint64_t recorder_bytes(const struct recorder *r);
 
 #endif

@@ -5,6 +5,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ------------------------------------------------------------ varints */
+
+/* v at p (at most 10 bytes); returns the end. */
+static uint8_t *varint_put(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+enum { VARINT_SHORT = -1, VARINT_LONG = -2 };
+
+/* The varint at *p (before end) into *v, *p past it: 0, VARINT_SHORT when
+ * end comes first, VARINT_LONG past 64 bits' worth of bytes. */
+static int varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	*v = 0;
+	for (int shift = 0; shift < 64; shift += 7) {
+		if (*p >= end)
+			return VARINT_SHORT;
+		uint8_t b = *(*p)++;
+
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return 0;
+	}
+	return VARINT_LONG;
+}
+
 /* ------------------------------------------------------------ writing */
 
 static void put_byte(struct rec_enc *e, enum rec_stream s, uint8_t b)
@@ -14,11 +46,9 @@ static void put_byte(struct rec_enc *e, enum rec_stream s, uint8_t b)
 
 static void put_uv(struct rec_enc *e, enum rec_stream s, uint64_t v)
 {
-	while (v >= 0x80) {
-		put_byte(e, s, (uint8_t)(v | 0x80));
-		v >>= 7;
-	}
-	put_byte(e, s, (uint8_t)v);
+	struct rec_buf *b = &e->s[s]; /* room: rec_enc_add() made it */
+
+	b->len = (size_t)(varint_put(b->p + b->len, v) - b->p);
 }
 
 /* A signed difference (wrapping: any two u64 have one) as a small varint. */
@@ -63,20 +93,12 @@ static uint8_t get_byte(struct in *in, enum rec_stream s)
 
 static uint64_t get_uv(struct in *in, enum rec_stream s)
 {
-	uint64_t v = 0;
+	uint64_t v;
+	int ret = varint_get(&in->d->p[s], in->d->end[s], &v);
 
-	for (int shift = 0; shift < 64; shift += 7) {
-		if (in->d->p[s] >= in->d->end[s]) {
-			damaged(in, "record cut short");
-			return 0;
-		}
-		uint8_t b = *in->d->p[s]++;
-
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return v;
-	}
-	damaged(in, "number too long");
+	if (!ret)
+		return v;
+	damaged(in, ret == VARINT_SHORT ? "record cut short" : "number too long");
 	return 0;
 }
 
@@ -571,11 +593,10 @@ static int reserve(struct rec_buf *b, size_t n)
 	return 0;
 }
 
-int rec_enc_init(struct rec_enc *e)
+void rec_enc_init(struct rec_enc *e)
 {
 	memset(e, 0, sizeof(*e));
 	reset(&e->st);
-	return 0;
 }
 
 void rec_enc_free(struct rec_enc *e)
@@ -606,26 +627,16 @@ size_t rec_enc_bytes(const struct rec_enc *e)
 	return n;
 }
 
-static uint8_t *head_put(uint8_t *p, uint64_t v)
-{
-	while (v >= 0x80) {
-		*p++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (uint8_t)v;
-	return p;
-}
-
 int rec_enc_take(struct rec_enc *e, const uint8_t **data, size_t *len)
 {
 	/* The header: at most 10 bytes a varint. */
 	e->out.len = 0;
 	if (reserve(&e->out, rec_enc_bytes(e) + 10 * (RS_COUNT + 2)))
 		return -ENOMEM;
-	uint8_t *p = head_put(head_put(e->out.p, e->n), RS_COUNT);
+	uint8_t *p = varint_put(varint_put(e->out.p, e->n), RS_COUNT);
 
 	for (int i = 0; i < RS_COUNT; i++)
-		p = head_put(p, e->s[i].len);
+		p = varint_put(p, e->s[i].len);
 	for (int i = 0; i < RS_COUNT; i++) {
 		memcpy(p, e->s[i].p, e->s[i].len);
 		p += e->s[i].len;
@@ -641,22 +652,6 @@ int rec_enc_take(struct rec_enc *e, const uint8_t **data, size_t *len)
 
 /* ------------------------------------------------------------ blocks */
 
-/* A varint of the block's header. */
-static int head_uv(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	*v = 0;
-	for (int shift = 0; shift < 64; shift += 7) {
-		if (*p >= end)
-			return -1;
-		uint8_t b = *(*p)++;
-
-		*v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return 0;
-	}
-	return -1;
-}
-
 /* Streams a block may have: this version's, and later ones' we skip. */
 #define MAX_STREAMS 64
 
@@ -667,7 +662,7 @@ int rec_dec_open(struct rec_dec *d, const uint8_t *data, size_t len, const char 
 
 	reset(&d->st);
 	d->done = 0;
-	if (head_uv(&p, end, &n) || head_uv(&p, end, &ns) || n > UINT32_MAX) {
+	if (varint_get(&p, end, &n) || varint_get(&p, end, &ns) || n > UINT32_MAX) {
 		*why = "damaged block header";
 		return -1;
 	}
@@ -677,7 +672,7 @@ int rec_dec_open(struct rec_dec *d, const uint8_t *data, size_t len, const char 
 		return -1;
 	}
 	for (uint64_t i = 0; i < ns; i++) {
-		if (head_uv(&p, end, &lens[i]) || lens[i] > (uint64_t)(end - p)) {
+		if (varint_get(&p, end, &lens[i]) || lens[i] > (uint64_t)(end - p)) {
 			*why = "damaged block header (stream length)";
 			return -1;
 		}

@@ -166,8 +166,8 @@ struct rec_enc {
 	uint32_t n;	    /* records in the block */
 };
 
-/* 0, or -ENOMEM. */
-int rec_enc_init(struct rec_enc *e);
+/* An empty block (nothing allocated until the first record). */
+void rec_enc_init(struct rec_enc *e);
 void rec_enc_free(struct rec_enc *e);
 /* Add a record to the block: 0 or -ENOMEM. */
 int rec_enc_add(struct rec_enc *e, const struct rec *r);
