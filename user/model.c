@@ -68,40 +68,55 @@ static struct model_parent *parent_of(struct model *m, uint32_t pid, uint64_t st
 	return p;
 }
 
+int model_series_add(struct model_series *s, uint64_t ts, double y)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		uint64_t *t = realloc(s->ts, cap * sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		s->ts = t;
+		double *v = realloc(s->y, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->y = v;
+		s->cap = cap;
+	}
+	s->ts[s->n] = ts;
+	s->y[s->n++] = y;
+	return 0;
+}
+
+void model_series_free(struct model_series *s)
+{
+	free(s->ts);
+	free(s->y);
+	memset(s, 0, sizeof(*s));
+}
+
 /* A point of a watched parent's unreaped count. */
 static void series_add(struct model *m, struct model_parent *p, uint64_t ts)
 {
+	struct model_series *s = &p->series;
+
 	if (!p->watched)
 		return;
-	if (p->nseries == p->capseries) {
-		if (p->capseries >= MODEL_SERIES_MAX) {
-			/* Halve: keep each pair's higher count, at its time. */
-			size_t k = 0;
+	/* Full: halve, keeping each pair's higher count, at its time. */
+	if (s->n == MODEL_SERIES_MAX) {
+		size_t k = 0;
 
-			for (size_t i = 0; i + 1 < p->nseries; i += 2, k++) {
-				size_t j = p->series_y[i] >= p->series_y[i + 1] ? i : i + 1;
+		for (size_t i = 0; i + 1 < s->n; i += 2, k++) {
+			size_t j = s->y[i] >= s->y[i + 1] ? i : i + 1;
 
-				p->series_ts[k] = p->series_ts[j];
-				p->series_y[k] = p->series_y[j];
-			}
-			p->nseries = k;
-		} else {
-			size_t cap = p->capseries ? p->capseries * 2 : 64;
-			uint64_t *ts = realloc(p->series_ts, cap * sizeof(*ts));
-
-			if (!ts)
-				return nomem(m);
-			p->series_ts = ts;
-			double *y = realloc(p->series_y, cap * sizeof(*y));
-
-			if (!y)
-				return nomem(m);
-			p->series_y = y;
-			p->capseries = cap;
+			s->ts[k] = s->ts[j];
+			s->y[k] = s->y[j];
 		}
+		s->n = k;
 	}
-	p->series_ts[p->nseries] = ts;
-	p->series_y[p->nseries++] = p->unreaped;
+	if (model_series_add(s, ts, p->unreaped))
+		nomem(m);
 }
 
 static void worst(const struct model *m, struct model_parent *p, uint64_t ns,
@@ -217,8 +232,7 @@ void model_free(struct model *m)
 	for (struct hm_entry *e = hm_first(&m->parents, &b); e; e = hm_next(&m->parents, e, &b)) {
 		struct model_parent *p = e->val;
 
-		free(p->series_ts);
-		free(p->series_y);
+		model_series_free(&p->series);
 		free(p);
 	}
 	hm_destroy(&m->parents);

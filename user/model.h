@@ -25,6 +25,17 @@
 /* Zombie lifetimes by decade: < 1 ms, < 10 ms, ..., < 10 min, longer. */
 #define MODEL_LIFE_BUCKETS 8
 
+/* Points over time, grown as needed (graphs). */
+struct model_series {
+	uint64_t *ts;
+	double *y;
+	size_t n, cap;
+};
+
+/* Append a point: 0 or -ENOMEM. */
+int model_series_add(struct model_series *s, uint64_t ts, double y);
+void model_series_free(struct model_series *s);
+
 /* A parent that made zombies: (pid, start) names it. */
 struct model_parent {
 	uint32_t pid;
@@ -41,9 +52,7 @@ struct model_parent {
 	 * unreaped at the end). */
 	uint64_t long_zombies;
 	bool watched; /* series kept for it (model_watch_parent) */
-	size_t nseries, capseries;
-	uint64_t *series_ts;
-	double *series_y;
+	struct model_series series; /* its unreaped count, when watched */
 };
 
 struct model_observer {

@@ -19,34 +19,11 @@
 #define FEW_PROCS 5    /* drawn when none went above 10% */
 #define MAX_PARENTS 10 /* lines on the zombie chart */
 
-/* An array of points, grown as needed. */
+/* A line: its points and its legend. */
 struct line {
-	uint64_t *ts;
-	double *y;
-	size_t n, cap;
+	struct model_series pts;
 	char label[64];
 };
-
-static int line_add(struct line *l, uint64_t ts, double y)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		uint64_t *t = realloc(l->ts, cap * sizeof(*t));
-
-		if (!t)
-			return -ENOMEM;
-		l->ts = t;
-		double *v = realloc(l->y, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->y = v;
-		l->cap = cap;
-	}
-	l->ts[l->n] = ts;
-	l->y[l->n++] = y;
-	return 0;
-}
 
 struct picked {
 	const struct mp_proc *p[MAX_PROCS];
@@ -84,22 +61,20 @@ static int proc_line(struct line *l, const struct mp_proc *p, bool rss)
 
 	snprintf(l->label, sizeof(l->label), "%u %.15s", p->pid, p->comm);
 	for (unsigned i = 0; i < s->n && !err; i++)
-		err = line_add(l, s->pt[i].ts_ns, (double)(rss ? s->pt[i].rss_kb : s->pt[i].vsize_kb));
+		err = model_series_add(&l->pts, s->pt[i].ts_ns, (double)(rss ? s->pt[i].rss_kb : s->pt[i].vsize_kb));
 	/* The series' last point is its bucket's last event; the very last
 	 * figures are kept apart. */
 	if (!err && s->n)
-		err = line_add(l, s->last_ns, (double)(rss ? s->rss_last_kb : s->vsize_last_kb));
+		err = model_series_add(&l->pts, s->last_ns, (double)(rss ? s->rss_last_kb : s->vsize_last_kb));
 	if (!err && p->exited)
-		err = line_add(l, s->last_ns + 1, 0);
+		err = model_series_add(&l->pts, s->last_ns + 1, 0);
 	return err;
 }
 
 static void free_lines(struct line *l, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(l[i].ts);
-		free(l[i].y);
-	}
+	for (size_t i = 0; i < n; i++)
+		model_series_free(&l[i].pts);
 }
 
 int report_html(const char *path, FILE *out)
@@ -171,7 +146,7 @@ int report_html(const char *path, FILE *out)
 			const struct sysmem *s = &m.sys_all[i];
 			uint64_t v = j == 0 ? s->used_kb : j == 1 ? s->app_kb : s->swap_used_kb;
 
-			err = line_add(&lines[nl], s->ts_ns, (double)v);
+			err = model_series_add(&lines[nl].pts, s->ts_ns, (double)v);
 		}
 	}
 	size_t proc0 = nl;
@@ -186,17 +161,17 @@ int report_html(const char *path, FILE *out)
 
 		snprintf(lines[nl].label, sizeof(lines[nl].label), "%u %.15s (peak %u)", ps[i]->pid,
 			 ps[i]->comm, ps[i]->peak);
-		if (p && p->nseries && p->series_ts[0] > m.first_ns)
-			err = line_add(&lines[nl], m.first_ns, 0);
-		for (size_t j = 0; p && j < p->nseries && !err; j++)
-			err = line_add(&lines[nl], p->series_ts[j], p->series_y[j]);
+		if (p && p->series.n && p->series.ts[0] > m.first_ns)
+			err = model_series_add(&lines[nl].pts, m.first_ns, 0);
+		for (size_t j = 0; p && j < p->series.n && !err; j++)
+			err = model_series_add(&lines[nl].pts, p->series.ts[j], p->series.y[j]);
 	}
 	for (size_t i = 0; i < nl; i++)
 		series[i] = (struct html_series){
 			.label = lines[i].label,
-			.n = lines[i].n,
-			.ts_ns = lines[i].ts,
-			.y = lines[i].y,
+			.n = lines[i].pts.n,
+			.ts_ns = lines[i].pts.ts,
+			.y = lines[i].pts.y,
 			.color = (int)(i < proc0 ? i : i < par0 ? (i - proc0) % (nproc ? nproc : 1) : i - par0),
 			.dashed = false,
 		};
