@@ -61,10 +61,7 @@ static void text_mem_line(struct out_mem *o, const struct zm_mem_event *e, const
 	fmt_clock_at(when, 9, e->ts_ns, o->boot_wall_ns); /* 9: HH:MM:SS only */
 	for (int i = 0; i < 6; i++)
 		fmt_kb(v[i], sizeof(v[i]), kb[i]);
-	copy_comm(comm, e->comm);
-	for (char *c = comm; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
+	out_printable(comm, e->comm);
 	fprintf(o->f, "%-8s %7u %-15s %6s %6s %6s %6s %6s %6s %s\n", when, e->pid, comm, v[0], v[1],
 		v[2], v[3], v[4], v[5], why);
 }

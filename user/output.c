@@ -86,8 +86,7 @@ static void json_key_str(FILE *f, const char *key, const char *val)
 	json_str(f, val, ZM_COMM_LEN);
 }
 
-/* Text: a printable copy of a comm (control bytes shown as '?'). */
-static void printable(char dst[ZM_COMM_LEN], const char *src)
+void out_printable(char dst[ZM_COMM_LEN], const char *src)
 {
 	size_t i = 0;
 
@@ -145,8 +144,8 @@ void out_zombie(struct out *o, const struct zs_zombie *z)
 
 	text_header(o);
 	fmt_clock_at(when, 9, z->exit_ns, o->boot_wall_ns); /* 9: HH:MM:SS only */
-	printable(comm, z->comm);
-	printable(pcomm, z->pcomm);
+	out_printable(comm, z->comm);
+	out_printable(pcomm, z->pcomm);
 	if (z->preexisting)
 		snprintf(info, sizeof(info), "already a zombie");
 	else
@@ -205,9 +204,9 @@ void out_reap(struct out *o, const struct zs_reap *r)
 
 	text_header(o);
 	fmt_clock_at(when, 9, r->ts_ns, o->boot_wall_ns); /* 9: HH:MM:SS only */
-	printable(comm, z->comm);
-	printable(pcomm, z->pcomm);
-	printable(rcomm, r->reaper_comm);
+	out_printable(comm, z->comm);
+	out_printable(pcomm, z->pcomm);
+	out_printable(rcomm, r->reaper_comm);
 	fmt_duration(dur, sizeof(dur), r->zombie_ns);
 	/* ">=": a lower bound (zombie before we started) or "<=": an upper
 	 * bound (seen only when freed). */
@@ -288,8 +287,8 @@ static void text_unreaped(FILE *f, const struct unreaped *u, uint64_t end_ns)
 		const struct zs_zombie *z = u->v[i];
 		char comm[ZM_COMM_LEN], pcomm[ZM_COMM_LEN], dur[16];
 
-		printable(comm, z->comm);
-		printable(pcomm, z->pcomm);
+		out_printable(comm, z->comm);
+		out_printable(pcomm, z->pcomm);
 		fmt_duration(dur, sizeof(dur), age(z, end_ns));
 		/* ">": a lower bound, it was a zombie before we started. */
 		fprintf(f, "%7u %-15s %7u %-15s %s%s\n", z->pid, comm, z->ppid, pcomm,
@@ -370,7 +369,7 @@ int out_summary(struct out *o, const struct zstate *s, const struct out_totals *
 		for (long i = 0; i < n && i < TEXT_PARENTS; i++) {
 			char comm[ZM_COMM_LEN], mx[16] = "-", p50[16] = "-", p99[16] = "-";
 
-			printable(comm, ps[i].comm);
+			out_printable(comm, ps[i].comm);
 			if (ps[i].zombies > ps[i].unreaped) {
 				fmt_duration(mx, sizeof(mx), ps[i].zombie_ns_max);
 				fmt_duration(p50, sizeof(p50), ps[i].zombie_ns_p50);

@@ -26,6 +26,9 @@ struct out_totals {
  * invalid UTF-8 with U+FFFD, so that any comm gives valid JSON. */
 void json_str(FILE *f, const char *s, size_t len);
 
+/* Text: a printable copy of a comm (control bytes shown as '?'). */
+void out_printable(char dst[ZM_COMM_LEN], const char *src);
+
 void out_zombie(struct out *o, const struct zs_zombie *z);
 void out_reap(struct out *o, const struct zs_reap *r);
 /* The closing table (text) or the summary line (JSON), with the zombies

@@ -103,12 +103,8 @@ static void text_zombies(FILE *f, const struct model *m, const struct model_pare
 		char longest[16], comm[ZM_COMM_LEN], wcomm[ZM_COMM_LEN];
 
 		fmt_duration(longest, sizeof(longest), p->worst_ns);
-		copy_comm(comm, p->comm);
-		copy_comm(wcomm, p->worst_comm);
-		for (char *s = comm; *s; s++)
-			*s = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
-		for (char *s = wcomm; *s; s++)
-			*s = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+		out_printable(comm, p->comm);
+		out_printable(wcomm, p->worst_comm);
 		fprintf(f, "%7u %-15s %8" PRIu64 " %6u %8u %8s  %u %s\n", p->pid, comm, p->zombies,
 			p->peak, p->unreaped, longest, p->worst_pid, wcomm);
 	}
