@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -43,6 +44,33 @@ int trace_output_close(struct trace_args *a, int status)
 	return out_write_error(err) == -EPIPE ? 141 : 1;
 }
 
+/* One of check's limits (c: its option's letter). 0, or -1 after a
+ * one-line error. */
+static int parse_limit(int c, const char *arg, struct check_limits *l)
+{
+	const char *opt = c == 'Z' ? "--max-zombie-ms" : "--max-unreaped";
+	unsigned long long v;
+	char *end;
+
+	l->given = true;
+	if (c == 'L') {
+		l->no_leak = true;
+		return 0;
+	}
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' ||
+	    v > (c == 'Z' ? UINT64_MAX / NSEC_PER_MSEC : INT32_MAX)) {
+		fprintf(stderr, "zmtrace: %s wants a whole number >= 0, not '%s'\n", opt, arg);
+		return -1;
+	}
+	if (c == 'U')
+		l->max_unreaped = (long)v;
+	else /* a limit of 0 ms: every zombie counts */
+		l->max_zombie_ns = v ? v * NSEC_PER_MSEC : 1;
+	return 0;
+}
+
 int parse_trace_args(int argc, char **argv, const char *usage, struct trace_args *a)
 {
 	static const struct option longopts[] = {
@@ -53,6 +81,9 @@ int parse_trace_args(int argc, char **argv, const char *usage, struct trace_args
 		{ "threshold", required_argument, NULL, 'T' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "sample", required_argument, NULL, 'S' },
+		{ "max-zombie-ms", required_argument, NULL, 'Z' },
+		{ "max-unreaped", required_argument, NULL, 'U' },
+		{ "no-leak", no_argument, NULL, 'L' },
 		{ 0 },
 	};
 	const char *output = NULL;
@@ -133,11 +164,27 @@ int parse_trace_args(int argc, char **argv, const char *usage, struct trace_args
 				a->s.sample_hz = hz;
 			}
 			break;
+		case 'Z':
+		case 'U':
+		case 'L':
+			if (!a->check_options) {
+				fprintf(stderr, "zmtrace: unknown option %s (usage: %s)\n",
+					argv[optind - 1], usage);
+				return 2;
+			}
+			if (parse_limit(c, optarg, &a->limits))
+				return 2;
+			break;
 		case 'h':
 			printf("usage: %s\n", usage);
 			return 1;
 		default:
-			if (optopt)
+			/* optopt is also set for a long-only option missing its
+			 * value: name that one as given. */
+			if (optopt == 'Z' || optopt == 'U')
+				fprintf(stderr, "zmtrace: %s wants a value (usage: %s)\n",
+					argv[optind - 1], usage);
+			else if (optopt)
 				fprintf(stderr, "zmtrace: unknown option or missing value: -%c (usage: %s)\n",
 					optopt, usage);
 			else

@@ -40,7 +40,7 @@ test_expect '--no-leak fails on a process whose memory grows steadily, naming it
 	expect_eq "status" 3 "$(cat ck.rc)" &&
 	pid=$(jq -r "select(.event == \"start\") | .pid" grow.out) &&
 	grep -Eq "^  pid $pid mw-leaky: memory keeps growing \(--no-leak\): RSS [0-9.]+M, \+[0-9.]+ KiB/s" ck.err &&
-	check --no-leak -- "$MW" -o "$PWD/hold.out" --name mw-flat plateau 64 11 &&
+	check --threshold 2M --no-leak -- "$MW" -o "$PWD/hold.out" --name mw-flat plateau 64 11 &&
 	expect_eq "plateau status" 0 "$(cat ck.rc)"
 '
 
